@@ -52,7 +52,8 @@ def rgb_to_y(img: np.ndarray) -> np.ndarray:
     """Luma Y in [16, 235]/255 of an RGB or gray image in [0, 1].
 
     A gray channel g counts as R = G = B = g, so Y = (16 + 219 g) / 255: the coefficients
-    sum to 219. This is what the papers' scripts compute for Set14's gray ``bridge``.
+    sum to 219. (The papers' evaluation scripts instead use a 1-channel image directly as
+    Y; ``metrics.prepare_pair`` follows them, not this mapping.)
 
     Shape:
         img: (H, W, 3) or (H, W, 1) or (H, W) float in [0, 1]  ->  (H, W), same float dtype
