@@ -1,0 +1,118 @@
+"""Elementwise arithmetic: add, sub, mul, div (broadcasting), neg, abs, sign, sqrt, pow.
+
+The ``_ref`` functions are NumPy expressions with broadcasting: they are the spec. The
+``_cpu`` functions run one fused, multi-threaded Numba loop when both operands have the
+same shape (the common case in a network: residual adds, loss terms), and fall back to
+NumPy's single-threaded broadcasting ufuncs otherwise. Gradients of broadcast operands are
+reduced back with ``reduce.sum_to_shape``. Read next: ``ops/arithmetic.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+ADD, SUB, MUL, DIV = 0, 1, 2, 3
+_UFUNC = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide}
+
+
+# --- reference --------------------------------------------------------------------------
+
+def add_ref(a, b):
+    """y = a + b (broadcasting). Shape: a, b broadcastable -> y: broadcast shape."""
+    return a + b
+
+
+def sub_ref(a, b):
+    """y = a - b (broadcasting)."""
+    return a - b
+
+
+def mul_ref(a, b):
+    """y = a * b (broadcasting)."""
+    return a * b
+
+
+def div_ref(a, b):
+    """y = a / b (broadcasting)."""
+    return a / b
+
+
+def neg_ref(x):
+    """y = -x."""
+    return -x
+
+
+def abs_ref(x):
+    """y = |x|; its derivative sign(x) is taken as 0 at x = 0 (as PyTorch does)."""
+    return np.abs(x)
+
+
+def sign_ref(x):
+    """y = sign(x) in {-1, 0, 1}, same dtype as x."""
+    return np.sign(x)
+
+
+def sqrt_ref(x):
+    """y = sqrt(x)."""
+    return np.sqrt(x)
+
+
+def pow_ref(x, p: float):
+    """y = x ** p for a scalar exponent p, computed in x's dtype."""
+    return x ** x.dtype.type(p)
+
+
+# --- fast -------------------------------------------------------------------------------
+
+@njit(parallel=True, cache=True)
+def _binary_same_shape(op, a, b, out):
+    # `op` is loop-invariant, so LLVM hoists the branch out of the vectorised loop.
+    for i in prange(a.size):
+        if op == 0:
+            out[i] = a[i] + b[i]
+        elif op == 1:
+            out[i] = a[i] - b[i]
+        elif op == 2:
+            out[i] = a[i] * b[i]
+        else:
+            out[i] = a[i] / b[i]
+
+
+def _binary_cpu(op: int, a, b):
+    # Small arrays are not worth waking the thread pool for.
+    if a.shape != b.shape or a.dtype != b.dtype or a.size < 16384:
+        return _UFUNC[op](a, b)
+    a = np.ascontiguousarray(a)
+    b = np.ascontiguousarray(b)
+    out = np.empty_like(a)
+    _binary_same_shape(op, a.ravel(), b.ravel(), out.ravel())
+    return out
+
+
+def add_cpu(a, b):
+    """Same as :func:`add_ref`; multi-threaded when shapes match."""
+    return _binary_cpu(ADD, a, b)
+
+
+def sub_cpu(a, b):
+    """Same as :func:`sub_ref`; multi-threaded when shapes match."""
+    return _binary_cpu(SUB, a, b)
+
+
+def mul_cpu(a, b):
+    """Same as :func:`mul_ref`; multi-threaded when shapes match."""
+    return _binary_cpu(MUL, a, b)
+
+
+def div_cpu(a, b):
+    """Same as :func:`div_ref`; multi-threaded when shapes match."""
+    return _binary_cpu(DIV, a, b)
+
+
+# Unary maps are memory-bound single passes for which NumPy's ufuncs are already compiled
+# SIMD loops; a Numba copy would only add compile time. The CPU table reuses them.
+neg_cpu = neg_ref
+abs_cpu = abs_ref
+sign_cpu = sign_ref
+sqrt_cpu = sqrt_ref
+pow_cpu = pow_ref

@@ -1,0 +1,16 @@
+"""Neural-network building blocks: Module, layers, losses, initialisers, weight files."""
+import minisr.ops  # noqa: F401  (gives Tensor its operators)
+from minisr.nn import init
+from minisr.nn.layers import (Conv2d, ConvTranspose2d, Identity, LeakyReLU, PixelShuffle,
+                              PixelUnshuffle, PReLU, ReLU, ResidualBlock, Sigmoid, Tanh)
+from minisr.nn.losses import (CharbonnierLoss, GramLoss, L1Loss, MSELoss, TVLoss,
+                              charbonnier_loss, gram_loss, gram_matrix, l1_loss, mse_loss,
+                              tv_loss)
+from minisr.nn.module import Module, Parameter, Sequential
+from minisr.nn.serialization import load_weights, save_weights
+
+__all__ = ["CharbonnierLoss", "Conv2d", "ConvTranspose2d", "GramLoss", "Identity", "L1Loss",
+           "LeakyReLU", "MSELoss", "Module", "PReLU", "Parameter", "PixelShuffle",
+           "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "TVLoss",
+           "Tanh", "charbonnier_loss", "gram_loss", "gram_matrix", "init", "l1_loss",
+           "load_weights", "mse_loss", "save_weights", "tv_loss"]

@@ -1,0 +1,139 @@
+"""Losses for SR training: L1, MSE, Charbonnier, total variation, Gram-matrix texture.
+
+Pixel losses compare an output with its target: MSE is what SRCNN/FSRCNN/ESPCN optimise
+(and what PSNR measures); EDSR found L1 trains better; Charbonnier, sqrt(d^2 + eps^2), is
+a differentiable L1 (LapSRN). TV penalises noise in a single image. The Gram loss compares
+feature correlations (Gatys et al. 2016; EnhanceNet's texture loss) of any extractor.
+All are built from differentiable ops, so their gradients come from autograd.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from minisr.autograd import Tensor
+from minisr.nn.module import Module
+from minisr.ops import functional as F
+
+
+def _check_pair(name: str, x: Tensor, target: Tensor) -> None:
+    if x.shape != target.shape:
+        raise ValueError(f"{name}: output {x.shape} and target {target.shape} differ")
+
+
+def _reduce(v: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return v.mean()
+    if reduction == "sum":
+        return v.sum()
+    raise ValueError(f"loss: reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def l1_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """mean |x - target|."""
+    _check_pair("l1_loss", x, target)
+    return _reduce(F.abs(x - target), reduction)
+
+
+def mse_loss(x: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """mean (x - target)^2."""
+    _check_pair("mse_loss", x, target)
+    d = x - target
+    return _reduce(d * d, reduction)
+
+
+def charbonnier_loss(x: Tensor, target: Tensor, eps: float = 1e-3,
+                     reduction: str = "mean") -> Tensor:
+    """mean sqrt((x - target)^2 + eps^2): L1 away from 0, quadratic (smooth) near it."""
+    _check_pair("charbonnier_loss", x, target)
+    d = x - target
+    return _reduce(F.sqrt(d * d + eps * eps), reduction)
+
+
+def tv_loss(x: Tensor, reduction: str = "mean") -> Tensor:
+    """Anisotropic total variation: mean |x[i+1, j] - x[i, j]| + mean |x[i, j+1] - x[i, j]|.
+
+    Shape:
+        x: (N, C, H, W) with H, W >= 2    returns: a scalar
+    """
+    if x.ndim != 4 or x.shape[2] < 2 or x.shape[3] < 2:
+        raise ValueError(f"tv_loss: need (N, C, H>=2, W>=2), got {x.shape}")
+    dh = F.abs(x[:, :, 1:, :] - x[:, :, :-1, :])
+    dw = F.abs(x[:, :, :, 1:] - x[:, :, :, :-1])
+    return _reduce(dh, reduction) + _reduce(dw, reduction)
+
+
+def gram_matrix(f: Tensor) -> Tensor:
+    """G[n] = F[n] F[n]^T / (C H W) with F[n] the (C, H*W) feature matrix.
+
+    Shape:
+        f: (N, C, H, W)    G: (N, C, C)
+    """
+    N, C, H, W = f.shape
+    flat = F.reshape(f, (N, C, H * W))
+    return F.matmul(flat, F.transpose_last(flat)) * (1.0 / (C * H * W))
+
+
+def gram_loss(x: Tensor, target: Tensor,
+              features: Callable[[Tensor], Tensor | Sequence[Tensor]]) -> Tensor:
+    """sum over feature maps of mean (G(f(x)) - G(f(target)))^2; target's side is constant."""
+    _check_pair("gram_loss", x, target)
+    fx, ft = features(x), features(target.detach())
+    fx = [fx] if isinstance(fx, Tensor) else list(fx)
+    ft = [ft] if isinstance(ft, Tensor) else list(ft)
+    total = None
+    for a, b in zip(fx, ft):
+        term = mse_loss(gram_matrix(a), gram_matrix(b).detach())
+        total = term if total is None else total + term
+    return total
+
+
+class L1Loss(Module):
+    """Module form of :func:`l1_loss`."""
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = reduction
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return l1_loss(x, target, self.reduction)
+
+
+class MSELoss(Module):
+    """Module form of :func:`mse_loss`."""
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = reduction
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return mse_loss(x, target, self.reduction)
+
+
+class CharbonnierLoss(Module):
+    """Module form of :func:`charbonnier_loss`."""
+
+    def __init__(self, eps: float = 1e-3, reduction: str = "mean"):
+        self.eps, self.reduction = eps, reduction
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return charbonnier_loss(x, target, self.eps, self.reduction)
+
+
+class TVLoss(Module):
+    """Module form of :func:`tv_loss` (takes one image batch)."""
+
+    def __init__(self, reduction: str = "mean"):
+        self.reduction = reduction
+
+    def forward(self, x: Tensor) -> Tensor:
+        return tv_loss(x, self.reduction)
+
+
+class GramLoss(Module):
+    """Texture loss on the Gram matrices of ``features`` (any Module or callable that
+    returns one feature map or a list of them). Its parameters are not trained here:
+    they are kept outside the loss's own parameters."""
+
+    def __init__(self, features: Module | Callable):
+        self._features = features  # underscore: not a registered submodule
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return gram_loss(x, target, self._features)

@@ -1,0 +1,148 @@
+"""Module, Parameter and Sequential: the containers models are built from.
+
+A Module finds its parameters and submodules by walking its attributes in definition
+order, so ``self.conv_first = Conv2d(...)`` is all a model writes; the dotted names that
+result (``body.0.conv1.weight``) are the keys of ``state_dict`` and of saved ``.npz``
+files, as in PyTorch. Read next: ``nn/layers.py``.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from minisr.autograd import Tensor
+
+
+class Parameter(Tensor):
+    """A leaf Tensor that a Module owns and an optimizer updates (requires grad)."""
+
+    def __init__(self, data, dtype=None):
+        super().__init__(data, requires_grad=True, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+class Module:
+    """Base class: subclasses set Parameters/Modules as attributes and define ``forward``."""
+
+    training: bool = True
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # --- traversal --------------------------------------------------------------------
+    def named_children(self) -> Iterator[tuple[str, "Module"]]:
+        """(name, submodule) for each direct submodule, in definition order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module) and not name.startswith("_"):
+                yield name, value
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, "Module"]]:
+        """(dotted name, module) for this module and every descendant."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter), e.g. ``('body.0.conv1.weight', Parameter)``."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):  # private attributes are not part of the state
+                continue
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, Parameter):
+                yield full, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(full)
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters, in ``named_parameters`` order."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self, include_bias: bool = True) -> int:
+        """Number of learned values (SRCNN/FSRCNN papers count weights only)."""
+        return sum(p.size for n, p in self.named_parameters()
+                   if include_bias or not n.endswith("bias"))
+
+    # --- modes and gradients ----------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode on this module and all submodules."""
+        for _, m in self.named_modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        """Set evaluation mode (``train(False)``)."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget accumulated gradients (set them to None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def to(self, dtype) -> "Module":
+        """Cast every parameter to ``dtype`` in place (e.g. float64 for gradchecks)."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = None
+        return self
+
+    # --- state ------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """{dotted name: array copy} of every parameter."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
+        """Copy arrays into the parameters of the same names (cast to their dtype).
+
+        Raises a ValueError listing missing and unexpected names (when ``strict``) and
+        every shape mismatch; nothing is changed when it raises.
+        """
+        params = dict(self.named_parameters())
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        bad = [f"{k}: saved {tuple(np.shape(state[k]))} vs model {params[k].shape}"
+               for k in params if k in state and tuple(np.shape(state[k])) != params[k].shape]
+        problems = bad + ([f"missing {missing}"] if strict and missing else []) + \
+            ([f"unexpected {unexpected}"] if strict and unexpected else [])
+        if problems:
+            raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems))
+        for k, p in params.items():
+            if k in state:
+                p.data = np.array(state[k], dtype=p.dtype)
+                p.grad = None
+
+    def __repr__(self) -> str:
+        children = [f"  ({n}): " + repr(m).replace("\n", "\n  ") for n, m in
+                    self.named_children()]
+        extra = self.extra_repr()
+        if not children:
+            return f"{type(self).__name__}({extra})"
+        return f"{type(self).__name__}(\n" + "\n".join(children) + "\n)"
+
+    def extra_repr(self) -> str:
+        """One line of settings shown by ``repr`` (override in layers)."""
+        return ""
+
+
+class Sequential(Module):
+    """Modules applied in order; children are named '0', '1', ... as in PyTorch."""
+
+    def __init__(self, *modules: Module):
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.named_children())
+
+    def __getitem__(self, i: int) -> Module:
+        return list(m for _, m in self.named_children())[i]
+
+    def forward(self, x):
+        for _, m in self.named_children():
+            x = m(x)
+        return x

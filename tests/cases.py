@@ -1,0 +1,74 @@
+"""Small inputs for every differentiable primitive, shared by the generic op tests.
+
+Sizes are odd and non-square, with stride 2, padding, dilation, groups, batch 2 and
+C_in != C_out where the op has them. Values stay >= 1e-2 away from kinks (ReLU at 0,
+|x| at 0) so central differences are valid. Each case builds float64 inputs from a seed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from minisr.ops import functional as F
+
+
+@dataclass
+class Case:
+    name: str
+    fn: Callable            # fn(*tensors) -> Tensor
+    shapes: list            # input shapes
+    positive: tuple = ()    # indices of inputs that must be > 0 (sqrt, div, pow)
+
+    def arrays(self, seed: int = 0) -> list[np.ndarray]:
+        rng = np.random.default_rng(seed)
+        out = []
+        for k, s in enumerate(self.shapes):
+            a = rng.uniform(-1, 1, size=s)
+            a = np.where(a >= 0, 1.0, -1.0) * np.maximum(np.abs(a), 0.05)  # away from kinks
+            out.append(np.abs(a) + 0.5 if k in self.positive else a)
+        return out
+
+
+CASES = [
+    Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
+         [(2, 3, 7, 6), (4, 3, 3, 3), (4,)]),
+    Case("conv2d_stride2_pad1", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
+         [(2, 3, 7, 6), (2, 3, 3, 3), (2,)]),
+    Case("conv2d_dilation2_groups2",
+         lambda x, w, b: F.conv2d(x, w, b, padding=(2, 1), dilation=2, groups=2),
+         [(1, 4, 7, 8), (6, 2, 3, 2), (6,)]),
+    Case("conv2d_1x1_nobias", lambda x, w: F.conv2d(x, w), [(2, 5, 3, 4), (3, 5, 1, 1)]),
+    Case("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1,
+                                                                 output_padding=1),
+         [(2, 3, 4, 3), (3, 2, 3, 3), (2,)]),
+    Case("conv_transpose2d_groups_dil",
+         lambda x, w: F.conv_transpose2d(x, w, stride=(1, 2), dilation=2, groups=2),
+         [(1, 4, 3, 5), (4, 1, 2, 3)]),
+    Case("pixel_shuffle", lambda x: F.pixel_shuffle(x, 2), [(2, 8, 3, 2)]),
+    Case("pixel_unshuffle", lambda x: F.pixel_unshuffle(x, 3), [(2, 2, 6, 3)]),
+    Case("relu", F.relu, [(2, 3, 4, 5)]),
+    Case("leaky_relu", lambda x: F.leaky_relu(x, 0.2), [(2, 3, 4, 5)]),
+    Case("prelu_channel", F.prelu, [(2, 3, 4, 5), (3,)]),
+    Case("prelu_shared", F.prelu, [(2, 3, 4, 5), (1,)]),
+    Case("tanh", F.tanh, [(2, 3, 4, 5)]),
+    Case("sigmoid", F.sigmoid, [(2, 3, 4, 5)]),
+    Case("add_broadcast", F.add, [(2, 3, 4, 5), (3, 1, 1)]),
+    Case("sub_broadcast", F.sub, [(2, 1, 4, 5), (3, 4, 1)]),
+    Case("mul_broadcast", F.mul, [(2, 3, 4, 5), (1, 3, 1, 5)]),
+    Case("div", F.div, [(2, 3, 4, 5), (2, 3, 4, 5)], positive=(1,)),
+    Case("neg", F.neg, [(3, 4)]),
+    Case("abs", F.abs, [(3, 4, 5)]),
+    Case("sqrt", F.sqrt, [(3, 4)], positive=(0,)),
+    Case("pow", lambda x: F.pow(x, 2.5), [(3, 4)], positive=(0,)),
+    Case("sum_axes", lambda x: F.sum(x, axis=(0, 2)), [(2, 3, 4, 5)]),
+    Case("mean_keepdims", lambda x: F.mean(x, axis=1, keepdims=True), [(2, 3, 4, 5)]),
+    Case("reshape", lambda x: F.reshape(x, (6, -1)), [(2, 3, 4, 5)]),
+    Case("concat", lambda a, b: F.concat([a, b], axis=1), [(2, 3, 4, 5), (2, 1, 4, 5)]),
+    Case("pad_zeros", lambda x: F.pad(x, (1, 2, 0, 3)), [(2, 3, 4, 5)]),
+    Case("pad_reflect", lambda x: F.pad(x, (2, 1, 3, 1), mode="reflect"), [(2, 3, 4, 5)]),
+    Case("getitem_crop", lambda x: x[:, 1:, 1:-1, ::2], [(2, 3, 4, 5)]),
+    Case("matmul_batched", F.matmul, [(2, 3, 4), (4, 5)]),
+    Case("transpose_last", F.transpose_last, [(2, 3, 4)]),
+]
