@@ -69,7 +69,8 @@ def _check(op: str, x: Tensor, w: Tensor, b, groups: int, c_in_of_w: int, c_out:
     if b is not None and b.shape != (c_out,):
         raise ValueError(f"{op}: bias shape {b.shape} should be ({c_out},)")
     if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-        raise ValueError(f"{op}: dtypes differ (x {x.dtype}, w {w.dtype})")
+        raise ValueError(f"{op}: dtypes differ (x {x.dtype}, w {w.dtype}); make the input "
+                         f"Tensor(x, dtype=np.float32) or call model.to(np.float64)")
 
 
 def conv2d(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=0,
