@@ -2,6 +2,7 @@
 
     minisr --version
     minisr resize IN OUT (--scale S | --size HxW) [--method M] [--no-antialias]
+    minisr evaluate FOLDER... [--scale 2 3 4] [--method bicubic] [--per-image]
 
 Subcommands register in ``COMMANDS`` (name -> help, add_arguments, run); later issues add
 ``train``, ``upscale`` and ``evaluate`` there. Every user error becomes exit code 2 and one
@@ -11,6 +12,7 @@ no file behind.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -71,10 +73,38 @@ def _resize_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- evaluate ----------------------------------------------------------------------------
+
+def _evaluate_add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folders", nargs="+", help="folders of HR images (e.g. Set5, Set14)")
+    p.add_argument("--scale", type=int, nargs="+", default=[2, 3, 4],
+                   help="integer scale factors (default: 2 3 4)")
+    p.add_argument("--method", choices=("bicubic",), default="bicubic",
+                   help="the upscaler to evaluate")
+    p.add_argument("--per-image", action="store_true", help="also print every image's score")
+
+
+def _evaluate_run(args: argparse.Namespace) -> int:
+    from minisr.evaluate import evaluate_folder, format_table
+    rows = []
+    for folder in args.folders:
+        for scale in args.scale:
+            scores, mean = evaluate_folder(folder, scale, progress=sys.stderr.isatty())
+            name = os.path.basename(os.path.normpath(folder))
+            if args.per_image:
+                rows += [(f"{name}/{s.name}", scale, s) for s in scores]
+            rows.append((name, scale, mean))
+    print(f"# {args.method}; PSNR/SSIM on Y (BT.601), border crop = scale, 8-bit LR/output")
+    print(format_table(rows))
+    return 0
+
+
 # name -> (help, add_arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {
     "resize": ("resize an image like MATLAB imresize", _resize_add_arguments, _resize_run),
+    "evaluate": ("PSNR/SSIM on benchmark folders under the SR papers' protocol",
+                 _evaluate_add_arguments, _evaluate_run),
 }
 
 
