@@ -1,0 +1,129 @@
+"""conv2d kernels: fast path == reference, finite-difference gradients, a hand-derived value."""
+import numpy as np
+import pytest
+
+from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_input_ref,
+                                   conv2d_backward_weight_cpu, conv2d_backward_weight_ref,
+                                   conv2d_forward_cpu, conv2d_forward_ref)
+
+# (N, C_in, C_out, H, W, KH, KW, stride, padding, dilation, groups, bias)
+CASES = [
+    (2, 3, 4, 7, 6, 3, 3, 2, 1, 1, 1, True),          # stride 2, padding, odd non-square
+    (1, 4, 6, 5, 8, 3, 2, 1, 0, 1, 2, False),         # groups 2, KH != KW, no bias
+    (2, 2, 3, 9, 7, 3, 3, 1, 2, 2, 1, True),          # dilation 2
+    (2, 5, 3, 4, 5, 1, 1, 1, 0, 1, 1, True),          # 1x1: the pure-GEMM path
+    (1, 4, 2, 6, 5, 1, 1, 2, 1, 1, 2, False),         # 1x1 with stride and padding (not pure)
+    (1, 1, 3, 11, 10, 9, 9, 1, 4, 1, 1, True),        # 9x9 "same", C_in = 1 (SRCNN's first)
+    (2, 2, 4, 8, 9, 3, 3, (2, 1), (1, 0), (1, 2), 2, True),  # per-axis pairs
+    (2, 6, 3, 7, 8, 3, 3, 1, 1, (2, 1), 1, True),      # C_out < C_in: the kn2row path
+    (2, 3, 1, 9, 8, 3, 3, 2, 1, 1, 1, True),          # C_out = 1: the direct loops, stride 2
+    (1, 4, 2, 6, 7, 3, 3, 1, 2, 2, 2, False),         # direct loops with groups and dilation
+]
+IDS = [f"case{i}" for i in range(len(CASES))]
+
+
+def _make(case, dtype, rng):
+    N, C_in, C_out, H, W, KH, KW, s, p, d, g, bias = case
+    x = rng.standard_normal((N, C_in, H, W)).astype(dtype)
+    w = rng.standard_normal((C_out, C_in // g, KH, KW)).astype(dtype)
+    b = rng.standard_normal(C_out).astype(dtype) if bias else None
+    return x, w, b, dict(stride=s, padding=p, dilation=d, groups=g)
+
+
+def numerical_grad(f, a, dy, eps=1e-6):
+    """Central differences of sum(f() * dy) with respect to every entry of a (in place)."""
+    grad = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        old = a[idx]
+        a[idx] = old + eps
+        plus = np.sum(f() * dy)
+        a[idx] = old - eps
+        minus = np.sum(f() * dy)
+        a[idx] = old
+        grad[idx] = (plus - minus) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_cpu_matches_ref(case, dtype, rng):
+    x, w, b, kw = _make(case, dtype, rng)
+    f64 = dtype == np.float64
+    y = conv2d_forward_ref(x, w, b, **kw)
+    y_cpu = conv2d_forward_cpu(x, w, b, **kw)
+    assert y_cpu.dtype == dtype and y_cpu.shape == y.shape
+    red = w[0].size                                    # reduction length of one output
+    np.testing.assert_allclose(y_cpu, y, rtol=1e-10 if f64 else 1e-5,
+                               atol=0 if f64 else 1e-6 * red)
+
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = conv2d_backward_input_ref(dy, w, x.shape, **kw)
+    dx_cpu = conv2d_backward_input_cpu(dy, w, x.shape, **kw)
+    assert dx_cpu.dtype == dtype and dx.shape == x.shape
+    red = w.shape[0] // kw["groups"] * w.shape[2] * w.shape[3]
+    np.testing.assert_allclose(dx_cpu, dx, rtol=1e-10 if f64 else 1e-5,
+                               atol=1e-14 if f64 else 1e-6 * red)
+
+    dw, db = conv2d_backward_weight_ref(x, dy, w.shape, **kw)
+    dw_cpu, db_cpu = conv2d_backward_weight_cpu(x, dy, w.shape, **kw)
+    assert dw_cpu.dtype == dtype and dw.shape == w.shape and db.shape == (w.shape[0],)
+    red = y.shape[0] * y.shape[2] * y.shape[3]
+    np.testing.assert_allclose(dw_cpu, dw, rtol=1e-10 if f64 else 1e-5,
+                               atol=1e-14 if f64 else 1e-6 * red)
+    np.testing.assert_allclose(db_cpu, db, rtol=1e-10 if f64 else 1e-5,
+                               atol=1e-14 if f64 else 1e-6 * red)
+
+
+@pytest.mark.parametrize("impl", ["ref", "cpu"])
+@pytest.mark.parametrize("case", [CASES[i] for i in (0, 1, 2, 4, 6, 7, 8, 9)],
+                         ids=["stride", "groups", "dilation", "1x1s2", "pairs", "kn2row", "direct",
+                              "direct_groups"])
+def test_gradcheck(case, impl, rng):
+    fwd, bwd_in, bwd_w = {
+        "ref": (conv2d_forward_ref, conv2d_backward_input_ref, conv2d_backward_weight_ref),
+        "cpu": (conv2d_forward_cpu, conv2d_backward_input_cpu, conv2d_backward_weight_cpu),
+    }[impl]
+    x, w, b, kw = _make(case, np.float64, rng)
+    b = rng.standard_normal(w.shape[0])                # always check db
+    dy = rng.standard_normal(fwd(x, w, b, **kw).shape)
+    f = lambda: fwd(x, w, b, **kw)                     # noqa: E731
+    dw, db = bwd_w(x, dy, w.shape, **kw)
+    np.testing.assert_allclose(bwd_in(dy, w, x.shape, **kw), numerical_grad(f, x, dy),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_grad(f, w, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(db, numerical_grad(f, b, dy), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("fwd", [conv2d_forward_ref, conv2d_forward_cpu])
+def test_known_value(fwd):
+    # x = [[0,1,2],[3,4,5],[6,7,8]], w = [[0,1],[2,3]]; no flip, so each output is
+    # 0*x[i,j] + 1*x[i,j+1] + 2*x[i+1,j] + 3*x[i+1,j+1]:
+    #   y[0,0] = 1 + 2*3 + 3*4 = 19    y[0,1] = 2 + 2*4 + 3*5 = 25
+    #   y[1,0] = 4 + 2*6 + 3*7 = 37    y[1,1] = 5 + 2*7 + 3*8 = 43
+    x = np.arange(9.0).reshape(1, 1, 3, 3)
+    w = np.arange(4.0).reshape(1, 1, 2, 2)
+    np.testing.assert_array_equal(fwd(x, w, None)[0, 0], [[19, 25], [37, 43]])
+
+
+@pytest.mark.parametrize("fwd", [conv2d_forward_ref, conv2d_forward_cpu])
+def test_output_size(fwd):
+    # H_out = (H + 2p - d(KH-1) - 1)//s + 1 = (10 + 2 - 4 - 1)//2 + 1 = 4 ; W: (7+2-4-1)//2+1 = 3
+    y = fwd(np.ones((1, 1, 10, 7)), np.ones((2, 1, 3, 3)), None, stride=2, padding=1,
+            dilation=2)
+    assert y.shape == (1, 2, 4, 3)
+
+
+@pytest.mark.parametrize("case", [CASES[2], CASES[7], CASES[6]], ids=["im2col", "kn2row", "pairs"])
+def test_tiles_bounded(case, rng, monkeypatch):
+    # a tiny tile budget forces one-row bands; results must not change
+    from minisr.kernels import _conv_blocks
+    x, w, b, kw = _make(case, np.float64, rng)
+    y = conv2d_forward_cpu(x, w, b, **kw)
+    dy = rng.standard_normal(y.shape)
+    dx = conv2d_backward_input_cpu(dy, w, x.shape, **kw)
+    dw, _ = conv2d_backward_weight_cpu(x, dy, w.shape, **kw)
+    monkeypatch.setattr(_conv_blocks, "TILE_BYTES", 64)
+    np.testing.assert_allclose(conv2d_forward_cpu(x, w, b, **kw), y, rtol=1e-12)
+    np.testing.assert_allclose(conv2d_backward_input_cpu(dy, w, x.shape, **kw), dx, rtol=1e-12)
+    np.testing.assert_allclose(conv2d_backward_weight_cpu(x, dy, w.shape, **kw)[0], dw,
+                               rtol=1e-12)
