@@ -201,12 +201,6 @@ def _prelu_backward_loop(x, a, dy, dx, da_c):
 
 
 @njit(parallel=True, cache=True)
-def _tanh_forward_loop(x, y):
-    for k in prange(x.size):
-        y[k] = np.tanh(x[k])
-
-
-@njit(parallel=True, cache=True)
 def _tanh_backward_loop(y, dy, dx):
     one = y.dtype.type(1)
     for k in prange(y.size):
@@ -300,11 +294,13 @@ def prelu_backward_cpu(x: np.ndarray, a: np.ndarray, dy: np.ndarray):
 
 
 def tanh_forward_cpu(x: np.ndarray) -> np.ndarray:
-    """Same as :func:`tanh_forward_ref` (to an ulp: libm's tanh, not NumPy's)."""
-    (x,) = _contiguous(x)
-    y = np.empty_like(x)
-    _tanh_forward_loop(x.ravel(), y.ravel())
-    return y
+    """Same as :func:`tanh_forward_ref`: NumPy's SIMD ``tanh`` is the fast path.
+
+    A Numba loop calls libm's scalar ``tanhf`` per element and does not vectorise: on a
+    1x64x512x512 float32 input it took 0.251 s against 0.026 s for ``np.tanh`` (two
+    threads vs one; ESPCN's forward on 512x512 spent half its time there).
+    """
+    return np.tanh(x)
 
 
 def tanh_backward_cpu(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
