@@ -20,7 +20,6 @@ import time
 import tracemalloc
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_weight_cpu,
                                    conv2d_forward_cpu)
@@ -54,36 +53,44 @@ PASSES = ("fwd", "bwd_in", "bwd_w")
 
 # ----------------------------------------------------------------------------- baseline
 def _cols(x, KH, KW, s, p):
-    """Full-batch im2col: (N*H_out*W_out, C*KH*KW), a copy of a sliding-window view."""
+    """Full-batch im2col: (C*KH*KW, N*H_out*W_out), one strided slice copy per kernel tap.
+
+    The fastest plain-NumPy im2col we measured: 1.1-2x faster than copying a
+    ``sliding_window_view`` through a 6-D transpose (the first baseline of this script).
+    """
+    N, C, H, W = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    win = sliding_window_view(xp, (KH, KW), axis=(2, 3))[:, :, ::s, ::s]  # N C Ho Wo KH KW
-    N, C, Ho, Wo = win.shape[:4]
-    return win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * KH * KW), Ho, Wo
+    Ho, Wo = (H + 2 * p - KH) // s + 1, (W + 2 * p - KW) // s + 1
+    cols = np.empty((C, KH, KW, N, Ho, Wo), x.dtype)
+    for a in range(KH):
+        for c in range(KW):
+            cols[:, a, c] = xp[:, :, a:a + s * Ho:s, c:c + s * Wo:s].transpose(1, 0, 2, 3)
+    return cols.reshape(C * KH * KW, N * Ho * Wo), Ho, Wo
 
 
 def base_forward(x, w, s, p):
-    C_out, _, KH, KW = w.shape
-    cols, Ho, Wo = _cols(x, KH, KW, s, p)
-    y = cols @ w.reshape(C_out, -1).T
-    return np.ascontiguousarray(y.reshape(x.shape[0], Ho, Wo, C_out).transpose(0, 3, 1, 2))
+    C_out = w.shape[0]
+    cols, Ho, Wo = _cols(x, w.shape[2], w.shape[3], s, p)
+    y = w.reshape(C_out, -1) @ cols                       # (C_out, N*Ho*Wo)
+    return np.ascontiguousarray(y.reshape(C_out, x.shape[0], Ho, Wo).transpose(1, 0, 2, 3))
 
 
 def base_backward_input(dy, w, x_shape, s, p):
     N, C_out, Ho, Wo = dy.shape
     _, C_in, KH, KW = w.shape
-    dcols = dy.transpose(0, 2, 3, 1).reshape(-1, C_out) @ w.reshape(C_out, -1)
-    dcols = dcols.reshape(N, Ho, Wo, C_in, KH, KW)
+    dy2 = dy.transpose(1, 0, 2, 3).reshape(C_out, -1)      # (C_out, N*Ho*Wo)
+    dcols = (w.reshape(C_out, -1).T @ dy2).reshape(C_in, KH, KW, N, Ho, Wo)
     H, W = x_shape[2:]
     dxp = np.zeros((N, C_in, H + 2 * p + s, W + 2 * p + s), dy.dtype)
     for a in range(KH):                       # col2im: one strided add per kernel tap
         for c in range(KW):
-            dxp[:, :, a:a + s * Ho:s, c:c + s * Wo:s] += dcols[..., a, c].transpose(0, 3, 1, 2)
+            dxp[:, :, a:a + s * Ho:s, c:c + s * Wo:s] += dcols[:, a, c].transpose(1, 0, 2, 3)
     return dxp[:, :, p:p + H, p:p + W]
 
 
 def base_backward_weight(x, dy, w_shape, s, p):
     cols, _, _ = _cols(x, w_shape[2], w_shape[3], s, p)
-    dw = dy.transpose(1, 0, 2, 3).reshape(w_shape[0], -1) @ cols
+    dw = dy.transpose(1, 0, 2, 3).reshape(w_shape[0], -1) @ cols.T
     return dw.reshape(w_shape), dy.sum((0, 2, 3))
 
 
