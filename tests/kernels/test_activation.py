@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from minisr.kernels import activation as K
+from minisr.testing import numerical_gradient
 
 SHAPE = (2, 3, 5, 4)
 SLOPE = 0.1
@@ -22,20 +23,6 @@ def away_from_zero(rng, shape):
     """Normal samples pushed at least 1e-2 from the kink at 0 (finite differences step 1e-6)."""
     x = rng.standard_normal(shape)
     return np.where(x >= 0, x + 1e-2, x - 1e-2)
-
-
-def numerical_grad(f, x, dy, eps=1e-6):
-    """Central differences of L(x) = sum(f(x) * dy) (cs231n's eval_numerical_gradient_array)."""
-    grad = np.zeros_like(x)
-    for idx in np.ndindex(x.shape):
-        old = x[idx]
-        x[idx] = old + eps
-        plus = np.sum(f(x) * dy)
-        x[idx] = old - eps
-        minus = np.sum(f(x) * dy)
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 # Each op as (forward(x), backward(x, y, dy) -> dx), so one test body covers the backwards that
@@ -150,7 +137,7 @@ def test_backward_matches_finite_differences(backend, name, rng):
     x = away_from_zero(rng, (2, 3, 3, 4))
     dy = rng.standard_normal(x.shape)
     dx = backward(x, forward(x), dy)
-    assert_allclose(dx, numerical_grad(forward, x, dy), rtol=1e-5, atol=1e-6)
+    assert_allclose(dx, numerical_gradient(lambda: forward(x), x, dy), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -162,8 +149,8 @@ def test_prelu_gradients_match_finite_differences(backend, shared, rng):
     dy = rng.standard_normal(x.shape)
     dx, da = backward(x, a, dy)
     assert da.shape == a.shape
-    assert_allclose(dx, numerical_grad(lambda t: forward(t, a), x, dy), rtol=1e-5, atol=1e-6)
-    assert_allclose(da, numerical_grad(lambda t: forward(x, t), a, dy), rtol=1e-5, atol=1e-6)
+    assert_allclose(dx, numerical_gradient(lambda: forward(x, a), x, dy), rtol=1e-5, atol=1e-6)
+    assert_allclose(da, numerical_gradient(lambda: forward(x, a), a, dy), rtol=1e-5, atol=1e-6)
 
 
 def test_every_ref_has_a_cpu_twin():

@@ -5,6 +5,7 @@ import pytest
 from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_input_ref,
                                    conv2d_backward_weight_cpu, conv2d_backward_weight_ref,
                                    conv2d_forward_cpu, conv2d_forward_ref)
+from minisr.testing import numerical_gradient
 
 # (N, C_in, C_out, H, W, KH, KW, stride, padding, dilation, groups, bias)
 CASES = [
@@ -28,20 +29,6 @@ def _make(case, dtype, rng):
     w = rng.standard_normal((C_out, C_in // g, KH, KW)).astype(dtype)
     b = rng.standard_normal(C_out).astype(dtype) if bias else None
     return x, w, b, dict(stride=s, padding=p, dilation=d, groups=g)
-
-
-def numerical_grad(f, a, dy, eps=1e-6):
-    """Central differences of sum(f() * dy) with respect to every entry of a (in place)."""
-    grad = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        plus = np.sum(f() * dy)
-        a[idx] = old - eps
-        minus = np.sum(f() * dy)
-        a[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -88,10 +75,10 @@ def test_gradcheck(case, impl, rng):
     dy = rng.standard_normal(fwd(x, w, b, **kw).shape)
     f = lambda: fwd(x, w, b, **kw)                     # noqa: E731
     dw, db = bwd_w(x, dy, w.shape, **kw)
-    np.testing.assert_allclose(bwd_in(dy, w, x.shape, **kw), numerical_grad(f, x, dy),
+    np.testing.assert_allclose(bwd_in(dy, w, x.shape, **kw), numerical_gradient(f, x, dy),
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dw, numerical_grad(f, w, dy), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(db, numerical_grad(f, b, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_gradient(f, w, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(db, numerical_gradient(f, b, dy), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("fwd", [conv2d_forward_ref, conv2d_forward_cpu])

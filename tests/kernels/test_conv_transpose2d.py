@@ -7,6 +7,7 @@ from minisr.kernels.conv_transpose2d import (
     conv_transpose2d_backward_input_cpu, conv_transpose2d_backward_input_ref,
     conv_transpose2d_backward_weight_cpu, conv_transpose2d_backward_weight_ref,
     conv_transpose2d_forward_cpu, conv_transpose2d_forward_ref)
+from minisr.testing import numerical_gradient
 
 REF = (conv_transpose2d_forward_ref, conv_transpose2d_backward_input_ref,
        conv_transpose2d_backward_weight_ref)
@@ -32,20 +33,6 @@ def _make(case, dtype, rng):
     w = rng.standard_normal((C_in, C_out // g, KH, KW)).astype(dtype)
     b = rng.standard_normal(C_out).astype(dtype) if bias else None
     return x, w, b, op, dict(stride=s, padding=p, dilation=d, groups=g)
-
-
-def numerical_grad(f, a, dy, eps=1e-6):
-    """Central differences of sum(f() * dy) with respect to every entry of a (in place)."""
-    grad = np.zeros_like(a)
-    for idx in np.ndindex(a.shape):
-        old = a[idx]
-        a[idx] = old + eps
-        plus = np.sum(f() * dy)
-        a[idx] = old - eps
-        minus = np.sum(f() * dy)
-        a[idx] = old
-        grad[idx] = (plus - minus) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -82,10 +69,10 @@ def test_gradcheck(case, impl, rng):
     f = lambda: fwd(x, w, b, output_padding=op, **kw)    # noqa: E731
     dy = rng.standard_normal(f().shape)
     dw, db = bwd_w(x, dy, w.shape, **kw)
-    np.testing.assert_allclose(bwd_in(dy, w, **kw), numerical_grad(f, x, dy),
+    np.testing.assert_allclose(bwd_in(dy, w, **kw), numerical_gradient(f, x, dy),
                                rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(dw, numerical_grad(f, w, dy), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(db, numerical_grad(f, b, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_gradient(f, w, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(db, numerical_gradient(f, b, dy), rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("fwd", [conv_transpose2d_forward_ref, conv_transpose2d_forward_cpu])
