@@ -11,7 +11,11 @@ os.environ.setdefault("NUMBA_ENABLE_CUDASIM", "1")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-DATASETS = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+# ../shared/datasets beside the checkout, or wherever MINISR_DATASETS points (a clone made
+# elsewhere, e.g. a CI temp dir).
+DATASETS = pathlib.Path(os.environ.get(
+    "MINISR_DATASETS",
+    pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
 
 
 @pytest.fixture
@@ -22,7 +26,7 @@ def rng():
 
 @pytest.fixture
 def datasets():
-    """Path of ../shared/datasets; the test is skipped when it is absent."""
+    """Path of the T91/Set5/Set14 folder; the test is skipped when it is absent."""
     if not DATASETS.is_dir():
         pytest.skip(f"datasets not found at {DATASETS}")
     return DATASETS
