@@ -6,7 +6,6 @@ import pytest
 
 import minisr.nn as nn
 from minisr.autograd import Tensor
-from minisr.nn.serialization import load_npz, save_npz
 from minisr.optim import (SGD, Adam, AdamW, CosineAnnealingLR, MultiStepLR, StepLR,
                           clip_grad_norm)
 
@@ -104,16 +103,12 @@ def test_resume_from_saved_state_is_exact(tmp_path, opt_cls):
     opt2 = opt_cls(net2.parameters(), **kw)
     sched2 = StepLR(opt2, 2, 0.5)
     run(net2, opt2, sched2, 3)
-    save_npz(tmp_path / "ckpt.npz", {"model": net2.state_dict(),
-                                     "optimizer": opt2.state_dict(),
-                                     "scheduler": sched2.state_dict()})
-    tree, _ = load_npz(tmp_path / "ckpt.npz")
+    nn.save_checkpoint(tmp_path / "ckpt.npz", net2, opt2, sched2, meta={"run": "t"}, epoch=3)
     net3 = _net(seed=99)
     opt3 = opt_cls(net3.parameters(), **kw)
     sched3 = StepLR(opt3, 2, 0.5)
-    net3.load_state_dict(tree["model"])
-    opt3.load_state_dict(tree["optimizer"])
-    sched3.load_state_dict(tree["scheduler"])
+    extra, meta = nn.load_checkpoint(tmp_path / "ckpt.npz", net3, opt3, sched3)
+    assert extra == {"epoch": 3} and meta == {"run": "t"}
     run(net3, opt3, sched3, 3)
     for p, q in zip(net.parameters(), net3.parameters()):
         np.testing.assert_array_equal(p.data, q.data)
@@ -125,3 +120,11 @@ def test_invalid_settings_are_rejected():
         SGD(p, lr=0.1, nesterov=True)
     with pytest.raises(ValueError, match="lr"):
         Adam(p, lr=-1.0)
+
+
+def test_checkpoint_without_optimizer_state_is_a_clear_error(tmp_path):
+    net = _net()
+    nn.save_checkpoint(tmp_path / "w.npz", net)
+    opt = Adam(net.parameters())
+    with pytest.raises(ValueError, match=r"w\.npz: no optimizer state saved"):
+        nn.load_checkpoint(tmp_path / "w.npz", net, opt)

@@ -7,10 +7,12 @@ from minisr.nn.losses import (CharbonnierLoss, GramLoss, L1Loss, MSELoss, TVLoss
                               charbonnier_loss, gram_loss, gram_matrix, l1_loss, mse_loss,
                               tv_loss)
 from minisr.nn.module import Module, Parameter, Sequential
-from minisr.nn.serialization import load_weights, save_weights
+from minisr.nn.serialization import (load_checkpoint, load_weights, save_checkpoint,
+                                     save_weights)
 
 __all__ = ["CharbonnierLoss", "Conv2d", "ConvTranspose2d", "GramLoss", "Identity", "L1Loss",
            "LeakyReLU", "MSELoss", "Module", "PReLU", "Parameter", "PixelShuffle",
            "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "TVLoss",
            "Tanh", "charbonnier_loss", "gram_loss", "gram_matrix", "init", "l1_loss",
-           "load_weights", "mse_loss", "save_weights", "tv_loss"]
+           "load_checkpoint", "load_weights", "mse_loss", "save_checkpoint", "save_weights",
+           "tv_loss"]

@@ -98,3 +98,38 @@ def load_weights(module, path) -> dict:
         raise ValueError(f"{path}: {e}") from None
     return meta
 
+
+
+def save_checkpoint(path, model, optimizer=None, scheduler=None, meta: dict | None = None,
+                    **extra) -> None:
+    """Everything a run needs to resume exactly: model weights, optimizer state (moments,
+    step counts, group settings), scheduler position, and ``extra`` values (epoch, ...).
+
+    Any object with ``state_dict()`` works for ``optimizer`` and ``scheduler``.
+    """
+    tree = {"model": model.state_dict(), **extra}
+    if optimizer is not None:
+        tree["optimizer"] = optimizer.state_dict()
+    if scheduler is not None:
+        tree["scheduler"] = scheduler.state_dict()
+    save_npz(path, tree, meta)
+
+
+def load_checkpoint(path, model, optimizer=None, scheduler=None) -> tuple[dict, dict]:
+    """Restore what :func:`save_checkpoint` wrote into the given objects.
+
+    Returns (the ``extra`` values, metadata). A missing optimizer or scheduler state, or a
+    model mismatch, is one ValueError naming the file.
+    """
+    tree, meta = load_npz(path)
+    try:
+        model.load_state_dict(tree.pop("model", {}))
+        for name, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
+            state = tree.pop(name, None)
+            if obj is not None:
+                if state is None:
+                    raise ValueError(f"no {name} state saved")
+                obj.load_state_dict(state)
+    except (ValueError, KeyError) as e:
+        raise ValueError(f"{path}: {e}") from None
+    return tree, meta
