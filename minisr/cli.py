@@ -3,6 +3,7 @@
     minisr --version
     minisr resize IN OUT (--scale S | --size HxW) [--method M] [--no-antialias]
     minisr evaluate FOLDER... [--scale 2 3 4] [--method bicubic] [--per-image]
+    minisr data fetch T91|Set5|Set14 [--dir DIR] [--mirror URL]
 
 Subcommands register in ``COMMANDS`` (name -> help, add_arguments, run); later issues add
 ``train``, ``upscale`` and ``evaluate`` there. Every user error becomes exit code 2 and one
@@ -99,12 +100,26 @@ def _evaluate_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- data --------------------------------------------------------------------------------
+
+def _data_add_arguments(p: argparse.ArgumentParser) -> None:
+    from minisr.data.fetch import add_arguments  # choices come from the manifest
+    add_arguments(p)
+
+
+def _data_run(args: argparse.Namespace) -> int:
+    from minisr.data.fetch import run
+    return run(args)
+
+
 # name -> (help, add_arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {
     "resize": ("resize an image like MATLAB imresize", _resize_add_arguments, _resize_run),
     "evaluate": ("PSNR/SSIM on benchmark folders under the SR papers' protocol",
                  _evaluate_add_arguments, _evaluate_run),
+    "data": ("download the standard datasets (T91, Set5, Set14)", _data_add_arguments,
+             _data_run),
 }
 
 
