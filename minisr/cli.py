@@ -76,27 +76,123 @@ def _resize_run(args: argparse.Namespace) -> int:
 
 # ---- evaluate ----------------------------------------------------------------------------
 
+def _scales(text: str) -> list[int]:
+    """'3' or '2,3,4' -> integer scale factors >= 2 (one token, so it never swallows the
+    folder arguments that follow it)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 3 or 2,3,4, got {text!r}")
+    if not values or any(v < 2 or v > 8 for v in values):
+        raise argparse.ArgumentTypeError(f"scales must be integers in 2..8, got {text!r}")
+    return values
+
+
 def _evaluate_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("folders", nargs="+", help="folders of HR images (e.g. Set5, Set14)")
-    p.add_argument("--scale", type=int, nargs="+", default=[2, 3, 4],
-                   help="integer scale factors (default: 2 3 4)")
+    p.add_argument("--scale", type=_scales, action="extend",
+                   help="scale factors, e.g. 3 or 2,3,4 (default: 2,3,4, or every scale "
+                        "the model ships weights for)")
+    p.add_argument("--model", help="a model name (see minisr.models.names()); default: "
+                                   "bicubic only")
+    p.add_argument("--weights", help="weights file for --model (default: the shipped ones)")
+    p.add_argument("--self-ensemble", action="store_true",
+                   help="average the eight flips/rotations (EDSR's x8)")
     p.add_argument("--method", choices=("bicubic",), default="bicubic",
-                   help="the upscaler to evaluate")
+                   help="the interpolation baseline beside the model")
     p.add_argument("--per-image", action="store_true", help="also print every image's score")
+    p.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
 
 
 def _evaluate_run(args: argparse.Namespace) -> int:
+    from minisr import models
     from minisr.evaluate import evaluate_folder, format_table
+    from minisr.upscale import model_upscaler, multiply_adds
+    scales = args.scale
+    if args.model is None and (args.weights or args.self_ensemble):
+        raise ValueError("evaluate: --weights and --self-ensemble need --model")
+    if args.model is not None:
+        models.get(args.model, 2)  # unknown names fail here, listing what exists
+        if scales is None:
+            if args.weights:
+                raise ValueError("evaluate: with --weights, give its --scale")
+            scales = [s for n, s in models.pretrained() if n == args.model]
+            if not scales:
+                models.weights_path(args.model, 3)  # the one-line error listing weights
+    scales = scales or [2, 3, 4]
+
+    def report(path, message):
+        print(f"minisr: warning: skipped {path}: {message}", file=sys.stderr)
+
     rows = []
+    progress = sys.stderr.isatty()
     for folder in args.folders:
-        for scale in args.scale:
-            scores, mean = evaluate_folder(folder, scale, progress=sys.stderr.isatty())
-            name = os.path.basename(os.path.normpath(folder))
-            if args.per_image:
-                rows += [(f"{name}/{s.name}", scale, s) for s in scores]
-            rows.append((name, scale, mean))
-    print(f"# {args.method}; PSNR/SSIM on Y (BT.601), border crop = scale, 8-bit LR/output")
-    print(format_table(rows))
+        name = os.path.basename(os.path.normpath(folder))
+        for scale in scales:
+            entries = [("bicubic", None)]
+            if args.model is not None:
+                if args.weights:
+                    from minisr.nn import load_weights
+                    model = models.get(args.model, scale)
+                    load_weights(model, args.weights)
+                    model.eval()
+                else:
+                    model = models.load_pretrained(args.model, scale)
+                entries.append((args.model + (" +x8" if args.self_ensemble else ""), model))
+            for method, model in entries:
+                kw = {} if model is None else {
+                    "upscaler": model_upscaler(model, ensemble=args.self_ensemble)}
+                scores, mean = evaluate_folder(folder, scale, progress=progress,
+                                               on_error=report, **kw)
+                facts = {} if model is None else {
+                    "params": model.num_parameters(),
+                    "gmacs": multiply_adds(model) / 1e9}
+                for s in (scores if args.per_image else []):
+                    rows.append(dict(dataset=f"{name}/{s.name}", scale=scale, method=method,
+                                     score=s, **facts))
+                rows.append(dict(dataset=name, scale=scale, method=method, score=mean,
+                                 **facts))
+    print(format_table(rows, args.format))
+    return 0
+
+
+# ---- train -------------------------------------------------------------------------------
+
+def _train_add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--recipe", help="recipe file, or a shipped recipe's name (e.g. espcn_x3)")
+    p.add_argument("--model", help="model name (without --recipe: the default recipe)")
+    p.add_argument("--scale", type=int, help="scale factor (overrides the recipe's)")
+    p.add_argument("--data", required=True, help="folder of training HR images (e.g. T91)")
+    p.add_argument("--out", required=True, help="run folder (train.csv, checkpoints, curves)")
+    p.add_argument("--steps", type=int, help="number of steps (overrides the recipe's)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--init", help="start from these weights (matching names and shapes)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _train_run(args: argparse.Namespace) -> int:
+    from minisr.train import DEFAULTS, TrainingStopped, load_recipe, train
+    if args.recipe:
+        recipe = load_recipe(args.recipe)
+    elif args.model and args.scale:
+        name = f"{args.model.replace('-', '_')}_x{args.scale}"
+        try:
+            recipe = load_recipe(name)
+        except ValueError:
+            recipe = {**DEFAULTS, "model": args.model, "scale": args.scale, "_hash": "cli"}
+    else:
+        raise ValueError("train: give --recipe, or --model and --scale")
+    for key in ("model", "scale", "steps"):
+        if getattr(args, key) is not None:
+            recipe[key] = getattr(args, key)
+    try:
+        summary = train(recipe, args.data, args.out, resume=args.resume, init=args.init,
+                        progress=not args.no_progress)
+    except TrainingStopped as e:
+        raise ValueError(str(e)) from None
+    print(f"trained {summary['model']} x{summary['scale']}: {summary['steps']} steps in "
+          f"{summary['wall_clock_s'] / 60:.1f} min, best validation PSNR "
+          f"{summary['best_val_psnr']:.3f} dB -> {args.out}")
     return 0
 
 
@@ -118,6 +214,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
     "resize": ("resize an image like MATLAB imresize", _resize_add_arguments, _resize_run),
     "evaluate": ("PSNR/SSIM on benchmark folders under the SR papers' protocol",
                  _evaluate_add_arguments, _evaluate_run),
+    "train": ("train a model from a recipe on a folder of images", _train_add_arguments,
+              _train_run),
     "data": ("download the standard datasets (T91, Set5, Set14)", _data_add_arguments,
              _data_run),
 }
@@ -142,6 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.run(args)
     except SystemExit as e:  # --help and --version exit through argparse
         return e.code if isinstance(e.code, int) else 0
+    except KeyboardInterrupt as e:
+        print(f"minisr: interrupted{': ' + str(e) if str(e) else ''}", file=sys.stderr)
+        return 130
     except (_UsageError, ValueError) as e:
         print(f"minisr: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2

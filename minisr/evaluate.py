@@ -10,6 +10,7 @@ where the datasets are: the caller passes a folder.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -34,6 +35,7 @@ class Score:
     name: str
     psnr: float
     ssim: float
+    seconds: float = 0.0
 
 
 def image_paths(folder: str | Path) -> list[Path]:
@@ -63,8 +65,13 @@ def evaluate_image(hr: np.ndarray, scale: int, upscaler: Upscaler) -> tuple[floa
 
 
 def evaluate_folder(folder: str | Path, scale: int, upscaler: Upscaler = bicubic_upscaler,
-                    progress: bool = False) -> tuple[list[Score], Score]:
-    """Per-image scores and their mean (the number papers report) for one folder."""
+                    progress: bool = False, on_error: Callable[[Path, str], None] | None = None
+                    ) -> tuple[list[Score], Score]:
+    """Per-image scores and their mean (the number papers report) for one folder.
+
+    Each Score also carries the seconds the upscaler took on that image. An unreadable
+    image raises, or, with ``on_error(path, message)``, is reported and left out.
+    """
     if int(scale) != scale or scale < 2:
         raise ValueError(f"evaluate: scale must be an integer >= 2, got {scale!r}")
     paths = image_paths(folder)
@@ -73,17 +80,58 @@ def evaluate_folder(folder: str | Path, scale: int, upscaler: Upscaler = bicubic
         paths = tqdm(paths, desc=f"{Path(folder).name} x{scale}", leave=False)
     scores = []
     for path in paths:
-        p, s = evaluate_image(imread(path).astype(np.float64), int(scale), upscaler)
-        scores.append(Score(path.stem, p, s))
+        try:
+            hr = imread(path, alpha="drop").astype(np.float64)
+        except ValueError as e:
+            if on_error is None:
+                raise
+            on_error(path, str(e))
+            continue
+        timed = _Timed(upscaler)
+        p, s = evaluate_image(hr, int(scale), timed)
+        scores.append(Score(path.stem, p, s, timed.seconds))
+    if not scores:
+        raise ValueError(f"evaluate: no readable image in {str(folder)!r}")
     mean = Score("mean", float(np.mean([s.psnr for s in scores])),
-                 float(np.mean([s.ssim for s in scores])))
+                 float(np.mean([s.ssim for s in scores])),
+                 float(np.mean([s.seconds for s in scores])))
     return scores, mean
 
 
-def format_table(rows: Sequence[tuple[str, int, Score]]) -> str:
-    """Rows of (dataset, scale, mean score) as an aligned text table."""
-    lines = [f"{'dataset':<10}{'scale':>6}{'PSNR':>9}{'SSIM':>9}"]
-    for dataset, scale, score in rows:
-        value = "inf" if math.isinf(score.psnr) else f"{score.psnr:.2f}"
-        lines.append(f"{dataset:<10}{'x' + str(scale):>6}{value:>9}{score.ssim:>9.4f}")
-    return "\n".join(lines)
+class _Timed:
+    """Wraps an upscaler and remembers how long its last call took."""
+
+    def __init__(self, upscaler: Upscaler):
+        self.upscaler, self.seconds = upscaler, 0.0
+
+    def __call__(self, lr, scale):
+        t = time.perf_counter()
+        out = self.upscaler(lr, scale)
+        self.seconds = time.perf_counter() - t
+        return out
+
+
+def format_table(rows: Sequence[dict], fmt: str = "text") -> str:
+    """Rows of {dataset, scale, method, score[, params, gmacs]} as text, Markdown or CSV.
+
+    ``gmacs`` is billions of multiply-adds for a 1280x720 output; ``s/img`` is the mean
+    seconds per image on this machine.
+    """
+    head = ["dataset", "scale", "method", "PSNR", "SSIM", "params", "GMACs@720p", "s/img"]
+    body = []
+    for r in rows:
+        sc = r["score"]
+        value = "inf" if math.isinf(sc.psnr) else f"{sc.psnr:.2f}"
+        body.append([r["dataset"], f"x{r['scale']}", r.get("method", "bicubic"), value,
+                     f"{sc.ssim:.4f}", f"{r['params']:,}" if "params" in r else "-",
+                     f"{r['gmacs']:.2f}" if "gmacs" in r else "-", f"{sc.seconds:.3f}"])
+    if fmt == "csv":
+        return "\n".join(",".join(c.replace(",", "") for c in line) for line in [head] + body)
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(lines + ["| " + " | ".join(line) + " |" for line in body])
+    widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
+    note = "# PSNR/SSIM on Y (BT.601), border crop = scale, 8-bit LR and output"
+    return "\n".join([note] + ["  ".join(c.rjust(w) if i else c.ljust(w)
+                                          for i, (c, w) in enumerate(zip(line, widths)))
+                                for line in [head] + body])

@@ -52,9 +52,10 @@ def test_bad_folders_and_scales_are_one_line_errors(tmp_path, capsys):
 
 
 def test_cli_prints_the_table(folder, capsys):
-    assert main(["evaluate", str(folder), "--scale", "2", "4", "--per-image"]) == 0
+    assert main(["evaluate", "--scale", "2,4", str(folder), "--per-image"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[1].split() == ["dataset", "scale", "PSNR", "SSIM"]
+    assert out[1].split() == ["dataset", "scale", "method", "PSNR", "SSIM", "params",
+                              "GMACs@720p", "s/img"]
     assert [line.split()[:2] for line in out[2:]] == [
         [f"{folder.name}/a", "x2"], [f"{folder.name}/b", "x2"], [folder.name, "x2"],
         [f"{folder.name}/a", "x4"], [f"{folder.name}/b", "x4"], [folder.name, "x4"]]

@@ -1,0 +1,81 @@
+"""Models from the literature and the registry that builds them by name.
+
+``get(name, scale)`` builds an untrained model; ``load_pretrained(name, scale)`` one with
+the weights shipped in ``models/weights/`` (their provenance in ``weights/manifest.json``).
+Every model states ``scale``, ``colour`` ('y' | 'rgb'), ``pre_upsampled`` (takes a
+bicubic-upscaled input) and ``receptive_radius`` (in input pixels), so the upscaler,
+tiling and evaluation never special-case a model by name.
+"""
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from minisr.models.edsr import EDSR
+from minisr.models.espcn import ESPCN
+from minisr.models.fsrcnn import FSRCNN
+from minisr.models.srcnn import SRCNN
+from minisr.nn import Module, load_weights
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+SCALES = (2, 3, 4)
+
+# name -> constructor taking ``scale``
+_REGISTRY: dict[str, Callable[[int], Module]] = {
+    "srcnn": partial(SRCNN, f2=1),            # 9-1-5
+    "srcnn-955": partial(SRCNN, f2=5),
+    "fsrcnn": partial(FSRCNN, d=56, s=12, m=4),
+    "fsrcnn-s": partial(FSRCNN, d=32, s=5, m=1),
+    "espcn": ESPCN,
+    "edsr-small": partial(EDSR, num_features=32, num_blocks=8),
+}
+
+
+def names() -> list[str]:
+    """Every model name ``get`` accepts."""
+    return list(_REGISTRY)
+
+
+def get(name: str, scale: int) -> Module:
+    """A freshly initialised model; a one-line ValueError lists what exists."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; models: {', '.join(names())}")
+    if scale not in SCALES:
+        raise ValueError(f"model {name}: scale must be one of {SCALES}, got {scale!r}")
+    model = _REGISTRY[name](scale=scale)
+    model.name = name
+    return model
+
+
+def manifest() -> dict:
+    """{'name-xS': entry} for every shipped weight file (empty when none ship yet)."""
+    path = WEIGHTS_DIR / "manifest.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def pretrained() -> list[tuple[str, int]]:
+    """(name, scale) of every shipped weight file, in manifest order."""
+    return [(e["model"], int(e["scale"])) for e in manifest().values()]
+
+
+def weights_path(name: str, scale: int) -> Path:
+    """The shipped ``.npz`` for (name, scale); a one-line ValueError lists what exists."""
+    entry = manifest().get(f"{name}-x{scale}")
+    if entry is None:
+        have = ", ".join(f"{n} x{s}" for n, s in pretrained()) or "none yet"
+        raise ValueError(f"no pretrained weights for {name} x{scale}; shipped: {have}")
+    return WEIGHTS_DIR / entry["file"]
+
+
+def load_pretrained(name: str, scale: int) -> Module:
+    """``get(name, scale)`` with the shipped weights loaded, in eval mode."""
+    path = weights_path(name, scale)
+    model = get(name, scale)
+    load_weights(model, path)
+    return model.eval()
+
+
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "get", "load_pretrained",
+           "manifest", "names", "pretrained", "weights_path"]
