@@ -107,7 +107,7 @@ def _evaluate_add_arguments(p: argparse.ArgumentParser) -> None:
 def _evaluate_run(args: argparse.Namespace) -> int:
     from minisr import models
     from minisr.evaluate import evaluate_folder, format_table
-    from minisr.upscale import model_upscaler, multiply_adds
+    from minisr.inference import model_upscaler, multiply_adds
     scales = args.scale
     if args.model is None and (args.weights or args.self_ensemble):
         raise ValueError("evaluate: --weights and --self-ensemble need --model")
@@ -208,6 +208,121 @@ def _data_run(args: argparse.Namespace) -> int:
     return run(args)
 
 
+# ---- upscale -----------------------------------------------------------------------------
+
+def _upscale_add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", help="an image (PNG, BMP, JPEG) or a folder of them")
+    p.add_argument("-o", "--output", required=True,
+                   help="output image (for a folder input: an output folder)")
+    p.add_argument("--scale", type=_positive_float, default=3.0, help="scale factor (3)")
+    p.add_argument("--model", default="espcn",
+                   help="a shipped model, or bicubic / bilinear / nearest (espcn)")
+    p.add_argument("--tile", type=int, default=None,
+                   help="tile side in input pixels (default 256; 0: no tiling)")
+    p.add_argument("--self-ensemble", action="store_true",
+                   help="average the eight flips/rotations (8x slower)")
+    p.add_argument("--compare", help="also write a figure: bicubic | model, with a zoom")
+    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8,
+                   help="output bits per channel (16: gray PNG only)")
+    p.add_argument("--max-pixels", type=int, default=None,
+                   help="largest output allowed, in pixels (default 300,000,000)")
+
+
+def _check_output_file(path: str) -> None:
+    """Fail before any work if ``path`` cannot be written."""
+    from minisr.image.io import EXTENSIONS
+    if os.path.isdir(path):
+        raise ValueError(f"upscale: {path!r} is a folder; give an output file name")
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in EXTENSIONS:
+        raise ValueError(f"upscale: {path!r}: unsupported extension {ext or '(none)'!r}; "
+                         f"use {', '.join(sorted(EXTENSIONS))}")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise ValueError(f"upscale: output folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise ValueError(f"upscale: output folder {parent!r} is not writable")
+
+
+def _upscale_one(args, src: str, dst: str) -> str:
+    from minisr.inference import MAX_OUTPUT_PIXELS, upscale
+    img = imread(src, alpha="keep")
+    limit = args.max_pixels or MAX_OUTPUT_PIXELS
+    dtype = np.uint16 if args.bit_depth == 16 else np.uint8
+    scale = int(args.scale) if float(args.scale).is_integer() else args.scale
+    out = upscale(img, scale, args.model, tile=args.tile, self_ensemble=args.self_ensemble,
+                  max_pixels=limit, dtype=dtype)
+    imwrite(dst, out, bit_depth=args.bit_depth)
+    if args.compare:
+        from minisr.demo import compare_figure
+        from minisr.inference import upscale as up
+        bic = up(img, scale, "bicubic", max_pixels=limit)
+        compare_figure(args.compare, [("bicubic", bic),
+                                      (args.model, out.astype(np.float32) / np.iinfo(dtype).max)])
+    return (f"{src} {img.shape[0]}x{img.shape[1]} -> {dst} {out.shape[0]}x{out.shape[1]} "
+            f"({args.model} x{args.scale:g})")
+
+
+def _upscale_run(args: argparse.Namespace) -> int:
+    if args.tile is not None and args.tile < 0:
+        raise ValueError(f"upscale: --tile must be >= 0, got {args.tile}")
+    if args.compare:
+        _check_output_file(args.compare)
+    if not os.path.isdir(args.input):
+        if not os.path.exists(args.input):
+            raise ValueError(f"upscale: {args.input!r}: no such file or folder")
+        _check_output_file(args.output)
+        print(_upscale_one(args, args.input, args.output))
+        return 0
+    from minisr.image.io import EXTENSIONS
+    if not os.path.isdir(args.output):
+        raise ValueError(f"upscale: output folder {args.output!r} does not exist (the input "
+                         f"is a folder, so the output must be one)")
+    if not os.access(args.output, os.W_OK):
+        raise ValueError(f"upscale: output folder {args.output!r} is not writable")
+    if args.compare:
+        raise ValueError("upscale: --compare takes a single image, not a folder")
+    names = sorted(n for n in os.listdir(args.input)
+                   if os.path.splitext(n)[1].lower() in EXTENSIONS
+                   and os.path.isfile(os.path.join(args.input, n)))
+    if not names:
+        raise ValueError(f"upscale: no PNG/BMP/JPEG images in {args.input!r}")
+    from tqdm import tqdm
+    done, failed = 0, []
+    for name in tqdm(names, desc="upscale", disable=not sys.stderr.isatty()):
+        try:
+            _upscale_one(args, os.path.join(args.input, name),
+                         os.path.join(args.output, name))
+            done += 1
+        except ValueError as e:
+            failed.append(name)
+            print(f"minisr: skipped: {' '.join(str(e).split())}", file=sys.stderr)
+    print(f"upscaled {done} of {len(names)} images into {args.output}"
+          + (f"; skipped {len(failed)}: {', '.join(failed)}" if failed else ""))
+    return 2 if failed else 0
+
+
+# ---- demo --------------------------------------------------------------------------------
+
+def _demo_add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scale", type=int, choices=(2, 3, 4), default=3)
+    p.add_argument("-o", "--output", default="minisr-demo.png",
+                   help="comparison figure to write (minisr-demo.png)")
+
+
+def _demo_run(args: argparse.Namespace) -> int:
+    from minisr.demo import run_demo
+    _check_output_file(args.output)
+    rows = run_demo(args.scale, args.output)
+    print(f"# Grace Hopper photo (matplotlib sample data), x{args.scale}; PSNR/SSIM on Y, "
+          f"border crop {args.scale}, 8-bit LR and output")
+    print(f"{'method':<12}{'PSNR':>8}{'SSIM':>9}{'seconds':>9}")
+    for r in rows:
+        print(f"{r['method']:<12}{r['psnr']:>8.2f}{r['ssim']:>9.4f}{r['seconds']:>9.3f}")
+    print(f"figure: {args.output}")
+    return 0
+
+
 # name -> (help, add_arguments, run)
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                           Callable[[argparse.Namespace], int]]] = {
@@ -216,6 +331,10 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                  _evaluate_add_arguments, _evaluate_run),
     "train": ("train a model from a recipe on a folder of images", _train_add_arguments,
               _train_run),
+    "upscale": ("super-resolve an image or a folder with a shipped model",
+                _upscale_add_arguments, _upscale_run),
+    "demo": ("bicubic vs every shipped model on a bundled photo (no data, no network)",
+             _demo_add_arguments, _demo_run),
     "data": ("download the standard datasets (T91, Set5, Set14)", _data_add_arguments,
              _data_run),
 }

@@ -28,7 +28,7 @@ from minisr.nn import init as init_weights
 from minisr.nn import losses, load_checkpoint, save_checkpoint, save_weights
 from minisr.nn.serialization import load_npz
 from minisr.optim import SGD, Adam, CosineAnnealingLR, MultiStepLR
-from minisr.upscale import model_upscaler
+from minisr.inference import model_upscaler
 
 RECIPES_DIR = Path(models.__file__).resolve().parent / "recipes"
 LOSSES = {"l1": losses.l1_loss, "mse": losses.mse_loss, "charbonnier": losses.charbonnier_loss}

@@ -101,7 +101,8 @@ def quantize(img: np.ndarray) -> np.ndarray:
 
 def imwrite(path: str | os.PathLike, img: np.ndarray, bit_depth: int = 8,
             quality: int = 95) -> None:
-    """Write a float image in [0, 1] (clipped, then rounded) to PNG, BMP or JPEG atomically.
+    """Write a float image in [0, 1] (clipped, then rounded) to PNG, BMP or JPEG atomically;
+    a uint8 (or, with ``bit_depth=16``, uint16) array is written as it is.
 
     The file is encoded in memory, written to a hidden temporary file in the target
     directory and moved over ``path`` with ``os.replace``; on any failure the temporary file
@@ -119,13 +120,18 @@ def imwrite(path: str | os.PathLike, img: np.ndarray, bit_depth: int = 8,
     name = os.fspath(path)
     ext = _extension(path, "imwrite")
     img = np.asarray(img)
-    if img.dtype.kind != "f":
-        raise ValueError(f"imwrite: {name!r}: expected a float image in [0, 1], got {img.dtype}")
+    if img.dtype in (np.uint8, np.uint16):  # already rounded: written as it is
+        if bit_depth != 8 * img.dtype.itemsize:
+            raise ValueError(f"imwrite: {name!r}: a {img.dtype} image needs bit_depth="
+                             f"{8 * img.dtype.itemsize}, got {bit_depth}")
+    elif img.dtype.kind != "f":
+        raise ValueError(f"imwrite: {name!r}: expected a float image in [0, 1] (or uint8/"
+                         f"uint16), got {img.dtype}")
     if img.ndim == 2:
         img = img[:, :, None]
     if img.ndim != 3 or img.shape[2] not in (1, 2, 3, 4) or 0 in img.shape:
         raise ValueError(f"imwrite: {name!r}: unsupported image shape {img.shape}")
-    if not np.isfinite(img).all():
+    if img.dtype.kind == "f" and not np.isfinite(img).all():
         raise ValueError(f"imwrite: {name!r}: image contains NaN or inf")
     C = img.shape[2]
     if C in (2, 4) and ext != ".png":
@@ -133,7 +139,9 @@ def imwrite(path: str | os.PathLike, img: np.ndarray, bit_depth: int = 8,
     if bit_depth not in (8, 16) or (bit_depth == 16 and (ext != ".png" or C != 1)):
         raise ValueError(f"imwrite: {name!r}: bit_depth must be 8, or 16 for gray PNG;"
                          f" got {bit_depth} for {C} channel(s) {ext}")
-    if bit_depth == 16:
+    if img.dtype.kind == "u":
+        data = img
+    elif bit_depth == 16:
         data = np.floor(np.clip(img, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
     else:
         data = to_uint8(img)

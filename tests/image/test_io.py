@@ -95,7 +95,7 @@ def test_imread_rejects_other_formats_and_multiframe(tmp_path):
 def test_imwrite_failures_leave_no_file(tmp_path):
     x = np.zeros((4, 4, 3))
     for name, img, kwargs, match in [
-            ("a.gif", x, {}, "unsupported extension"), ("a.png", x.astype(np.uint8), {}, "float"),
+            ("a.gif", x, {}, "unsupported extension"), ("a.png", x.astype(np.int32), {}, "float"),
             ("a.png", np.zeros((4, 4, 5)), {}, "shape"), ("a.png", x * np.nan, {}, "NaN"),
             ("a.png", x, {"bit_depth": 16}, "bit_depth"), ("a.png", x, {"bit_depth": 12}, "bit")]:
         with pytest.raises(ValueError, match=match):
@@ -116,3 +116,14 @@ def test_imwrite_replaces_atomically_and_cleans_up(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="No space left"):
         imwrite(target, np.ones((3, 3)))
     assert os.listdir(tmp_path) == ["a.png"] and target.read_bytes() == before
+
+
+def test_imwrite_takes_rounded_uint8_and_uint16_as_they_are(tmp_path, rng):
+    rgb = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+    imwrite(tmp_path / "a.png", rgb)
+    np.testing.assert_array_equal(to_uint8(imread(tmp_path / "a.png")), rgb)
+    gray16 = rng.integers(0, 65536, (5, 7, 1), dtype=np.uint16)
+    imwrite(tmp_path / "b.png", gray16, bit_depth=16)
+    np.testing.assert_array_equal(np.round(imread(tmp_path / "b.png") * 65535), gray16)
+    with pytest.raises(ValueError, match="a uint8 image needs bit_depth=8, got 16"):
+        imwrite(tmp_path / "c.png", rgb[..., :1], bit_depth=16)

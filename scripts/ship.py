@@ -1,0 +1,60 @@
+"""Ship a finished training run: its best.npz becomes a package weight file.
+
+    python scripts/ship.py runs/espcn_x3 [--datasets ../shared/datasets]
+
+The run's best.npz was chosen on the held-out split of T91 only; this script then
+measures it on Set5 and Set14 (recorded in the manifest, never used to choose anything),
+writes ``minisr/models/weights/<model>_x<scale>.npz`` with its provenance and updates
+``weights/manifest.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from minisr import models
+from minisr.evaluate import evaluate_folder
+from minisr.nn import load_weights, save_weights
+from minisr.inference import model_upscaler
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("run", type=Path, help="run folder written by minisr train")
+    p.add_argument("--datasets", type=Path,
+                   default=Path(__file__).resolve().parents[1].parent / "shared" / "datasets")
+    args = p.parse_args()
+    summary = json.loads((args.run / "summary.json").read_text())
+    recipe = json.loads((args.run / "recipe.json").read_text())
+    if summary.get("interrupted") or summary["steps"] < recipe["steps"]:
+        sys.exit(f"ship: {args.run} stopped at step {summary['steps']} of {recipe['steps']}")
+    name, scale = summary["model"], int(summary["scale"])
+    model = models.get(name, scale)
+    best_meta = load_weights(model, args.run / "best.npz")
+    model.eval()
+    entry = {"model": name, "scale": scale,
+             "file": f"{name.replace('-', '_')}_x{scale}.npz",
+             "recipe": f"{name.replace('-', '_')}_x{scale}.json",
+             "recipe_hash": summary["recipe_hash"], "seed": summary["seed"],
+             "steps": summary["steps"], "best_step": best_meta["step"],
+             "wall_clock_s": summary["wall_clock_s"], "cpu": summary["cpu"],
+             "val_psnr": round(best_meta["val_psnr"], 4)}
+    for bench in ("Set5", "Set14"):
+        _, mean = evaluate_folder(args.datasets / bench, scale, model_upscaler(model))
+        entry[bench] = {"psnr": round(mean.psnr, 4), "ssim": round(mean.ssim, 5)}
+    save_weights(model, models.WEIGHTS_DIR / entry["file"], entry)
+    manifest_path = models.WEIGHTS_DIR / "manifest.json"
+    manifest = models.manifest()
+    manifest[f"{name}-x{scale}"] = entry
+    order = {n: i for i, n in enumerate(models.names())}
+    manifest = dict(sorted(manifest.items(), key=lambda kv: (order[kv[1]["model"]],
+                                                             kv[1]["scale"])))
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    print(json.dumps(entry, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Rebuild every shipped weight file from its recipe, in dependency order (FSRCNN x2/x4
+# start from the shipped x3, EDSR-small x3/x4 from the shipped x2), then ship each run.
+#   bash scripts/train_all.sh [T91_DIR] [DATASETS_DIR]
+# A run already finished is shipped again; one interrupted is resumed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t91=${1:-../shared/datasets/T91}
+datasets=${2:-../shared/datasets}
+run() {
+    local recipe=$1 out=runs/$1
+    if [ -f "$out/last.npz" ]; then
+        minisr train --recipe "$recipe" --data "$t91" --out "$out" --resume --no-progress
+    else
+        minisr train --recipe "$recipe" --data "$t91" --out "$out" --no-progress
+    fi
+    python scripts/ship.py "$out" --datasets "$datasets"
+}
+for r in espcn_x2 espcn_x3 espcn_x4 srcnn_x3 fsrcnn_x3 fsrcnn_s_x3; do run $r; done
+for r in fsrcnn_x2 fsrcnn_x4; do run $r; done          # init: fsrcnn-x3
+run edsr_small_x2
+for r in edsr_small_x3 edsr_small_x4; do run $r; done  # init: edsr-small-x2
