@@ -21,16 +21,17 @@ from minisr.models import load_pretrained, pretrained
 
 def _net_forward(model, x: np.ndarray) -> np.ndarray:
     """(C, h, w) float32 -> the network's (C, H, W) output, without a graph."""
+    dtype = model.parameters()[0].dtype  # float32, or float64 for exact comparisons
     with no_grad():
-        return model(Tensor(x[None], dtype=np.float32)).data[0]
+        return model(Tensor(x[None], dtype=dtype)).data[0]
 
 
 def _pre_upsample(x: np.ndarray, s: int) -> np.ndarray:
-    """Bicubic x ``s`` of a (C, h, w) network input (SRCNN's first step)."""
+    """Bicubic x ``s`` of a (C, h, w) network input (SRCNN's first step), same dtype."""
     C, h, w = x.shape
     up = resize(x.transpose(1, 2, 0).astype(np.float64), float(s))
     return np.ascontiguousarray(up.reshape(h * s, w * s, C).transpose(2, 0, 1),
-                                dtype=np.float32)
+                                dtype=x.dtype)
 
 
 def sr_image(model, lr: np.ndarray) -> np.ndarray:
@@ -48,7 +49,7 @@ def sr_image(model, lr: np.ndarray) -> np.ndarray:
     if img.shape[-1] in (2, 4):
         img, alpha = img[..., :-1], img[..., -1:]
     gray = img.shape[-1] == 1
-    x = to_network(img, model.colour)
+    x = to_network(img, model.colour, model.parameters()[0].dtype)
     if model.pre_upsampled:
         x = _pre_upsample(x, s)
     y = _net_forward(model, x).transpose(1, 2, 0).astype(np.float64)
@@ -66,11 +67,15 @@ def sr_image(model, lr: np.ndarray) -> np.ndarray:
 
 
 def tile_margin(model) -> int:
-    """LR pixels a tile must be grown by so its core equals the untiled result: the
-    network's receptive radius (in LR pixels) plus the bicubic kernel's reach (Cb/Cr,
-    alpha and SRCNN's pre-upsampling), 2 taps and one for safety."""
+    """LR pixels a tile must be grown by so its core equals the untiled result.
+
+    The bicubic kernel reaches 2 LR pixels (3 with MATLAB's extra zero-weight taps). A
+    pre-upsampling model (SRCNN) runs bicubic and then the network, so the reaches add
+    up: ceil(radius / scale) + 3. Otherwise the network and the bicubic of Cb/Cr and
+    alpha run side by side, and the larger reach rules: max(radius, 3).
+    """
     r = int(model.receptive_radius)
-    return (-(-r // model.scale) if model.pre_upsampled else r) + 3
+    return -(-r // model.scale) + 3 if model.pre_upsampled else max(r, 3)
 
 
 def tiled(fn, lr: np.ndarray, scale: int, tile: int | None, margin: int, out=None,
@@ -240,12 +245,12 @@ def resolve_model(model, scale):
     if isinstance(model, str):
         if model in INTERPOLATIONS:
             return model
+        if int(scale) != scale:
+            raise ValueError(f"upscale: model {model} needs an integer scale, got {scale}")
         shipped = sorted({n for n, _ in pretrained()})
         if model not in shipped:
             raise ValueError(f"upscale: unknown model {model!r}; choose "
                              f"{', '.join(INTERPOLATIONS + tuple(shipped))}")
-        if int(scale) != scale:
-            raise ValueError(f"upscale: model {model} needs an integer scale, got {scale}")
         return _pretrained(model, int(scale))
     if getattr(model, "scale", None) != scale:
         raise ValueError(f"upscale: the model is x{getattr(model, 'scale', '?')}, "

@@ -65,19 +65,19 @@ def lr_hr_pair(hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     return quantize(np.clip(imresize_to_lr(hr, scale), 0.0, 1.0)), hr
 
 
-def to_network(img: np.ndarray, colour: str) -> np.ndarray:
-    """An (H, W, C) image in [0, 1] as the network sees it: (C', H, W) float32.
+def to_network(img: np.ndarray, colour: str, dtype=np.float32) -> np.ndarray:
+    """An (H, W, C) image in [0, 1] as the network sees it: (C', H, W) in ``dtype``.
 
     ``colour='y'``: the BT.601 Y channel (gray counts as R = G = B); ``'rgb'``: RGB, with a
     gray image repeated over three channels.
     """
     if colour == "y":
-        return rgb_to_y(img).astype(np.float32)[None]
+        return rgb_to_y(img.astype(np.float64)).astype(dtype)[None]
     if img.ndim == 2:
         img = img[..., None]
     if img.shape[-1] == 1:
         img = np.repeat(img, 3, axis=-1)
-    return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32)
+    return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=dtype)
 
 
 @dataclass

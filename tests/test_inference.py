@@ -1,0 +1,128 @@
+"""Running models on images: colour, alpha, dtypes, tiles equal to the whole, x8 ensemble."""
+import numpy as np
+import pytest
+
+import minisr.models as M
+from minisr.image.color import rgb_to_ycbcr
+from minisr.image.resize import resize
+from minisr.inference import (as_float_image, dihedral, self_ensemble_avg, sr_image, tile_margin,
+                              tiled, upscale, upscale_with_model)
+
+
+@pytest.fixture(scope="module")
+def nets():
+    return {name: M.get(name, 3) for name in M.names()}
+
+
+@pytest.fixture(scope="module")
+def nets64():
+    """float64 copies: any difference above 1e-12 is the algorithm, not rounding."""
+    return {name: M.get(name, 3).to(np.float64) for name in M.names()}
+
+
+@pytest.mark.parametrize("name", M.names())
+def test_tiles_equal_the_whole_image_and_need_their_margin(nets, nets64, name, rng):
+    img = rng.random((37, 41, 3)) * 0.5 + 0.25
+    m = tile_margin(nets[name])
+    np.testing.assert_allclose(upscale_with_model(nets[name], img, tile=12),
+                               upscale_with_model(nets[name], img), rtol=0, atol=2e-6)
+    model = nets64[name]
+    whole = sr_image(model, img)
+    np.testing.assert_allclose(tiled(lambda t: sr_image(model, t), img, 3, 12, m), whole,
+                               rtol=0, atol=1e-12)
+    # a margin 3 pixels short and the seams show: the margin is not a loose guess
+    short = tiled(lambda t: sr_image(model, t), img, 3, 12, m - 3)
+    assert np.abs(short - whole).max() > 1e-11
+
+
+def test_dihedral_inverse_undoes_each_transform(rng):
+    x = rng.random((5, 7, 2))
+    outs = [dihedral(x, k) for k in range(8)]
+    for k in range(8):
+        np.testing.assert_array_equal(dihedral(outs[k], k, inverse=True), x)
+    assert len({o.tobytes() + bytes(o.shape) for o in outs}) == 8  # all eight differ
+
+
+def test_self_ensemble_of_an_equivariant_map_is_that_map(rng):
+    x = rng.random((6, 9, 3)).astype(np.float32)
+
+    def nearest_x2(u):
+        return np.repeat(np.repeat(u, 2, axis=0), 2, axis=1)
+    np.testing.assert_array_equal(self_ensemble_avg(lambda u: u, x), x)
+    np.testing.assert_array_equal(self_ensemble_avg(nearest_x2, x), nearest_x2(x))
+
+    def shift(u):  # not equivariant: the ensemble must differ from it
+        return np.roll(u, 1, axis=1)
+    assert np.abs(self_ensemble_avg(shift, x) - shift(x)).max() > 0.1
+
+
+def test_y_models_enlarge_y_and_leave_cbcr_to_bicubic(rng):
+    model = M.get("espcn", 3).to(np.float64)
+    model.conv3.weight.data[:] = 0  # the network answers Y = 0.5 everywhere, so the
+    model.conv3.bias.data[:] = 0.5  # RGB result stays inside [0, 1] and nothing is clipped
+    img = rng.random((20, 24, 3)) * 0.6 + 0.2
+    out = sr_image(model, img)
+    cbcr = resize(rgb_to_ycbcr(img)[..., 1:], 3.0)
+    inside = ((out > 0) & (out < 1)).all(axis=-1)  # pixels the final clip left alone
+    assert inside.mean() > 0.9
+    np.testing.assert_allclose(rgb_to_ycbcr(out)[..., 0][inside], 0.5, atol=1e-12)
+    np.testing.assert_allclose(rgb_to_ycbcr(out)[..., 1:][inside], cbcr[inside], atol=1e-12)
+
+
+def test_gray_in_gray_out_and_alpha_follows_bicubic(nets, rng):
+    gray = rng.random((16, 18))
+    for name in ("espcn", "edsr-small", "srcnn"):
+        assert upscale_with_model(nets[name], gray).shape == (48, 54)
+        assert upscale_with_model(nets[name], gray[..., None]).shape == (48, 54, 1)
+    rgba = rng.random((16, 18, 4))
+    out = upscale_with_model(nets["fsrcnn"], rgba)
+    assert out.shape == (48, 54, 4)
+    np.testing.assert_allclose(out[..., 3], np.clip(resize(rgba[..., 3], 3.0), 0, 1),
+                               atol=1e-6)
+
+
+def test_integer_images_are_converted_not_misread(nets, rng):
+    u8 = rng.integers(0, 256, (12, 14, 3), dtype=np.uint8)
+    u16 = u8.astype(np.uint16) * 257  # the same values on the 16-bit scale
+    ref = upscale(u8.astype(np.float32) / 255, 3, nets["espcn"], tile=0)
+    np.testing.assert_allclose(upscale(u8, 3, nets["espcn"], tile=0), ref, atol=1e-6)
+    np.testing.assert_allclose(upscale(u16, 3, nets["espcn"], tile=0), ref, atol=1e-6)
+    np.testing.assert_array_equal(as_float_image(u8), u8 / 255.0)
+    as_255 = u8.astype(np.float32)
+    as_255[0, 0] = 255
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\], got \[0, 255\]"):
+        upscale(as_255, 3, "bicubic")
+
+
+def test_uint8_output_is_the_rounded_float_output(nets, rng):
+    img = rng.random((30, 33, 3)).astype(np.float32)
+    f = upscale(img, 3, nets["edsr-small"], tile=10)
+    u = upscale(img, 3, nets["edsr-small"], tile=10, dtype=np.uint8)
+    assert u.dtype == np.uint8
+    np.testing.assert_array_equal(u, np.floor(f.astype(np.float64) * 255 + 0.5))
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(scale=3, model="nope"), "unknown model 'nope'; choose bicubic, bilinear, nearest"),
+    (dict(scale=40, model="bicubic"), "scale 40 is above 16"),
+    (dict(scale=0, model="bicubic"), "scale must be a positive number"),
+    (dict(scale=2.5, model="espcn"), "needs an integer scale"),
+    (dict(scale=2, model="bicubic", max_pixels=1000),
+     "the result would be 40x40 = 1,600 pixels, above the limit of 1,000"),
+    (dict(scale=2, model="bicubic", self_ensemble=True), "needs a model"),
+])
+def test_user_errors_are_one_line(kw, message):
+    with pytest.raises(ValueError, match=message):
+        upscale(np.zeros((20, 20, 3), np.uint8), **kw)
+    for bad, msg in [(np.zeros((0, 5)), "empty"), (np.zeros((4, 4, 5)), "C in 1..4"),
+                     (np.zeros((4, 4), bool), "unsupported pixel type"),
+                     (np.full((4, 4), np.nan), "NaN")]:
+        with pytest.raises(ValueError, match=msg):
+            upscale(bad, 2, "bicubic")
+
+
+def test_interpolations_go_through_the_same_call(rng):
+    img = rng.random((10, 12, 3)).astype(np.float32)
+    np.testing.assert_allclose(upscale(img, 2, "bilinear"),
+                               np.clip(resize(img, 2.0, method="bilinear"), 0, 1), atol=1e-7)
+    assert upscale(img, 1.5, "nearest").shape == (15, 18, 3)
