@@ -12,13 +12,44 @@ import numpy as np
 from minisr.image.color import rgb_to_y
 
 
+# Integer images whose dtype fixes the scale (what imread decodes): rescaled to [0, data_range].
+_INT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+# How far a float image may stray outside [0, L], as a fraction of L. Unclipped outputs do
+# overshoot: bicubic (a = -0.5) halfway between samples has taps (-1, 9, 9, -1)/16, so on a
+# worst-case 2-D pattern it reaches (18/16)^2 + (2/16)^2 = 1.28 and -2 (18/16)(2/16) = -0.28
+# (``quantize`` saturates such values, as MATLAB's uint8() does). A 0..255 image passed
+# with L = 1 reaches 2 unless it is black, and [-1, 1] data reaches -1. Half the range
+# separates the two cases.
+_SLACK = 0.5
+
+
 def _as_hwc(img: np.ndarray, name: str) -> np.ndarray:
-    """(H, W) or (H, W, C) with C in {1, 3} -> (H, W, C) float64."""
+    """(H, W) or (H, W, C) with C in {1, 3} -> (H, W, C), dtype unchanged."""
+    img = np.asarray(img)
     if img.ndim == 2:
         img = img[:, :, None]
     if img.ndim != 3 or img.shape[-1] not in (1, 3):
         raise ValueError(f"{name}: expected (H, W), (H, W, 1) or (H, W, 3), got {img.shape}")
-    return img.astype(np.float64)
+    if img.dtype.kind not in "fiu":
+        raise ValueError(f"{name}: expected a float, uint8 or uint16 image, got {img.dtype}")
+    return img
+
+
+def _to_scale(img: np.ndarray, L: float, name: str, which: str) -> np.ndarray:
+    """float64 on the [0, L] scale: uint8/uint16 divided by 255/65535 and times L; any other
+    dtype taken as already on that scale, and refused if it is clearly not (see _SLACK)."""
+    x = img.astype(np.float64)
+    if img.dtype in _INT_MAX:
+        top = _INT_MAX[img.dtype]
+        return x if L == top else x / top * L  # divide first: uint8 u and u / 255 agree exactly
+    lo, hi = float(x.min()), float(x.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"{name}: {which} contains NaN or inf")
+    if lo < -_SLACK * L or hi > (1 + _SLACK) * L:
+        raise ValueError(f"{name}: {which} has values in [{lo:g}, {hi:g}] but data_range is "
+                         f"{L:g}; pass floats in [0, {L:g}], uint8/uint16 arrays, or the "
+                         f"data_range of your values (e.g. data_range=255.0)")
+    return x
 
 
 def prepare_pair(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_border: int = 0,
@@ -29,6 +60,11 @@ def prepare_pair(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_bor
     Steps, in the papers' order:
 
     1. Cast to float64 (float32 input is widened; the metric arithmetic is always float64).
+       uint8 and uint16 images are rescaled from 0..255 or 0..65535 to [0, data_range], so
+       ``psnr(img_u8, img_u8 / 255)`` is inf and a uint8 image compares with a float one.
+       Other arrays must already be on [0, data_range]: one that strays outside by more
+       than half the range (0..255 floats with data_range = 1, or [-1, 1] data) raises a
+       ``ValueError`` instead of returning a wrong number; NaN or inf raise too.
     2. If ``quantize`` or ``y_channel``: rescale to 0..255 (x * 255 / data_range) and L = 255.
        Otherwise keep the input's own scale and L = data_range (PSNR and SSIM are invariant
        to a common rescaling of the images and L, so nothing is gained by rescaling).
@@ -42,7 +78,7 @@ def prepare_pair(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_bor
     5. Remove ``crop_border`` pixels on each side.
 
     Shape:
-        a, b: (H, W) or (H, W, C), C in {1, 3}, float (or int) in [0, data_range]
+        a, b: (H, W) or (H, W, C), C in {1, 3}: float in [0, data_range], or uint8/uint16
         returns x, y: (H - 2 crop_border, W - 2 crop_border, C') float64, C' = 1 if y_channel
         else C;  L: float (255.0 on the 8-bit/Y scale, else data_range)
     """
@@ -56,9 +92,10 @@ def prepare_pair(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_bor
     H, W = x.shape[:2]
     if 2 * crop_border >= min(H, W):
         raise ValueError(f"{name}: crop_border {crop_border} leaves nothing of a {a.shape} image")
+    L = float(data_range)
+    x, y = _to_scale(x, L, name, "the first image"), _to_scale(y, L, name, "the second image")
     c = crop_border
     x, y = x[c:H - c, c:W - c], y[c:H - c, c:W - c]  # pixelwise steps commute with cropping
-    L = float(data_range)
     if quantize or y_channel:
         x, y = x * (255.0 / L), y * (255.0 / L)
         L = 255.0
@@ -86,12 +123,15 @@ def psnr(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_border: int
     quantize=True)`` for [0, 1] RGB images.
 
     Shape:
-        a, b: (H, W), (H, W, 1) or (H, W, 3) float in [0, data_range], same shape
+        a, b: (H, W), (H, W, 1) or (H, W, 3), same shape: float in [0, data_range], or
+        uint8/uint16 (rescaled to [0, data_range]; see :func:`prepare_pair`, which also
+        says which out-of-range floats raise)
 
     Parameters
     ----------
     a, b : the two images (order does not matter).
-    data_range : float, max - min of the input's value scale.
+    data_range : float, the value range of float inputs (1.0 for [0, 1], 255.0 for
+        0..255); uint8/uint16 inputs are rescaled onto it.
     crop_border : int, pixels removed from each side before measuring.
     y_channel : bool, measure on BT.601 studio-swing Y instead of every channel.
     quantize : bool, round both images to the 8-bit grid first.

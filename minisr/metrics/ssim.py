@@ -105,8 +105,8 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float = 1.0, crop_border: int
     Y channel's +16 matters: use ``y_channel=True`` to compare with the papers.
 
     Shape:
-        a, b: (H, W), (H, W, 1) or (H, W, 3) float in [0, data_range], same shape;
-        at least 11x11 after cropping
+        a, b: (H, W), (H, W, 1) or (H, W, 3), same shape, at least 11x11 after cropping:
+        float in [0, data_range], or uint8/uint16 (as in :func:`minisr.metrics.psnr`)
 
     Parameters
     ----------

@@ -131,3 +131,15 @@ def test_set5_noisy_copy_is_plausible(datasets):
     p = (slice(100, 140), slice(120, 160))
     assert abs(ssim(sr[p], hr[p], impl="ref", **kw) - ssim(sr[p], hr[p], **kw)) < 1e-12
     assert abs(ssim(sr[p], hr[p], impl="ref") - ssim(sr[p], hr[p])) < 1e-12
+
+
+def test_ssim_uint8_input_and_wrong_scale(rng):
+    # Same preprocessing as psnr (tests/metrics/test_psnr.py): uint8 u equals float u / 255,
+    # and 0..255 floats with the default data_range raise instead of giving a wrong SSIM.
+    a = rng.integers(0, 256, (16, 17, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    for kw in ({}, dict(y_channel=True, quantize=True, crop_border=2)):
+        assert ssim(a, b, **kw) == ssim(a / 255, b / 255, **kw) == ssim(a, b / 255, **kw)
+    assert ssim(a, a / 255) == 1.0
+    with pytest.raises(ValueError, match="ssim: .* data_range"):
+        ssim(a.astype(np.float64), b.astype(np.float64))
