@@ -2,8 +2,9 @@
 
 ``imread`` returns C = 1 (gray) or 3 (RGB): 8-bit data is divided by 255, 16-bit by 65535,
 1-bit by 1, palettes are expanded to RGB. Alpha is never dropped silently: by default an
-RGBA/LA file raises; ``alpha="drop"`` discards it and ``alpha="keep"`` returns it as the last
-channel (C = 2 or 4), so an upscaler can resize it separately and re-attach it.
+RGBA/LA file raises, and so does a PNG whose tRNS chunk gives its palette alphas or makes one
+gray/RGB value transparent; ``alpha="drop"`` discards it and ``alpha="keep"`` returns it as
+the last channel (C = 2 or 4), so an upscaler can resize it separately and re-attach it.
 Limitation: Pillow (imageio's backend) decodes 16-bit RGB PNGs to 8 bits; 16-bit gray is exact.
 ``imwrite`` rounds to the 8-bit (or 16-bit) grid and replaces the target atomically. Every
 failure is a one-line ``ValueError`` naming the file. Read next: ``image/resize.py``.
@@ -23,6 +24,8 @@ _ALPHA_MODES = ("error", "drop", "keep")
 _SCALE = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0, np.dtype(np.bool_): 1.0}
 _CONVERT = {"CMYK": "RGB", "YCbCr": "RGB", "PA": "RGBA", "La": "LA", "RGBa": "RGBA"}
 
+__all__ = ["EXTENSIONS", "imread", "imwrite", "quantize", "to_uint8"]
+
 
 def _extension(path: str | os.PathLike, who: str) -> str:
     ext = Path(path).suffix.lower()
@@ -38,6 +41,7 @@ def imread(path: str | os.PathLike, alpha: str = "error") -> np.ndarray:
     Shape:
         returns: (H, W, 1) gray or (H, W, 3) RGB float32 in [0, 1];
                  with alpha="keep" and an alpha channel: (H, W, 2) gray+A or (H, W, 4) RGBA
+                 (a tRNS colour key becomes alpha 0 where the pixel equals the key, else 1)
 
     Parameters
     ----------
@@ -53,10 +57,13 @@ def imread(path: str | os.PathLike, alpha: str = "error") -> np.ndarray:
         raise ValueError(f"imread: {name!r}: no such file")
     try:
         with iio.imopen(name, "r", plugin="pillow") as f:
-            mode = f.metadata(index=0, exclude_applied=False).get("mode")
+            meta = f.metadata(index=0, exclude_applied=False)
+            mode, key = meta.get("mode"), meta.get("transparency")  # key: from a tRNS chunk
             if f.properties(index=...).shape[0] > 1:
                 raise ValueError("animated / multi-frame images are not supported")
-            arr = f.read(index=0, mode=_CONVERT.get(mode))
+            # A palette with tRNS carries one alpha per entry: Pillow expands it to RGBA.
+            arr = f.read(index=0, mode="RGBA" if mode == "P" and key is not None
+                         else _CONVERT.get(mode))
     except ValueError as e:
         raise ValueError(f"imread: {name!r}: {e}") from None
     except Exception as e:  # imageio/Pillow raise many types for undecodable files
@@ -68,6 +75,11 @@ def imread(path: str | os.PathLike, alpha: str = "error") -> np.ndarray:
     if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4) or 0 in arr.shape:
         raise ValueError(f"imread: {name!r}: unsupported image shape {arr.shape}")
     img = arr.astype(np.float32) / np.float32(_SCALE[arr.dtype])
+    if key is not None and mode != "P" and img.shape[2] in (1, 3):
+        # A gray or RGB colour key (raw sample values, 16-bit too): exactly those pixels are
+        # transparent. Computed here because Pillow's LA conversion truncates 16-bit gray.
+        opaque = np.any(arr != np.reshape(key, (1, 1, -1)), axis=2)
+        img = np.concatenate([img, opaque[:, :, None].astype(np.float32)], axis=2)
     if img.shape[2] in (2, 4):  # LA or RGBA
         if alpha == "error":
             raise ValueError(f"imread: {name!r}: has an alpha channel; pass alpha='drop' or"

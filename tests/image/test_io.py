@@ -127,3 +127,62 @@ def test_imwrite_takes_rounded_uint8_and_uint16_as_they_are(tmp_path, rng):
     np.testing.assert_array_equal(np.round(imread(tmp_path / "b.png") * 65535), gray16)
     with pytest.raises(ValueError, match="a uint8 image needs bit_depth=8, got 16"):
         imwrite(tmp_path / "c.png", rgb[..., :1], bit_depth=16)
+
+
+def _png(path, width, height, bit_depth, color_type, rows, *chunks):
+    """Write a PNG by hand (signature, IHDR, extra chunks, IDAT, IEND), so the test does not
+    depend on how Pillow's encoder writes tRNS. rows: raw scanlines without filter bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    idat = zlib.compress(b"".join(b"\x00" + r for r in rows))  # filter type 0 per row
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+                     + b"".join(chunk(k, d) for k, d in chunks)
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+
+
+def test_palette_png_with_trns_has_alpha(tmp_path):
+    # Colour type 3 (palette): PLTE red, green, blue; tRNS gives alphas 0 and 128 to the
+    # first two entries, and entries past its end are opaque (PNG spec 11.3.2.1).
+    path = tmp_path / "p.png"
+    _png(path, 3, 2, 8, 3, [bytes([0, 1, 2]), bytes([2, 1, 0])],
+         (b"PLTE", bytes([255, 0, 0, 0, 255, 0, 0, 0, 255])), (b"tRNS", bytes([0, 128])))
+    with pytest.raises(ValueError, match="p.png.*alpha"):
+        imread(path)
+    rgb = np.array([[[1, 0, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0], [1, 0, 0]]])
+    np.testing.assert_array_equal(imread(path, alpha="drop"), rgb)
+    kept = imread(path, alpha="keep")
+    assert kept.shape == (2, 3, 4) and kept.dtype == np.float32
+    np.testing.assert_array_equal(kept[:, :, :3], rgb)
+    np.testing.assert_array_equal(kept[:, :, 3] * 255, [[0, 128, 255], [255, 128, 0]])
+    # Without tRNS the same palette image has no alpha (and reads with the default).
+    _png(tmp_path / "q.png", 3, 2, 8, 3, [bytes([0, 1, 2]), bytes([2, 1, 0])],
+         (b"PLTE", bytes([255, 0, 0, 0, 255, 0, 0, 0, 255])))
+    np.testing.assert_array_equal(imread(tmp_path / "q.png"), rgb)
+
+
+@pytest.mark.parametrize("bit_depth, color_type, key, samples", [
+    (8, 0, (60,), [[60, 0], [120, 60]]),                    # gray
+    (16, 0, (1000,), [[1000, 0], [65535, 1000]]),           # 16-bit gray, kept exact
+    (8, 2, (60, 60, 60), [[(60, 60, 60), (60, 60, 0)], [(0, 0, 0), (60, 60, 60)]]),  # RGB
+])
+def test_colour_key_trns_has_alpha(tmp_path, bit_depth, color_type, key, samples):
+    # tRNS on gray/RGB names one sample value (two bytes per channel); exactly the pixels
+    # equal to it are transparent: alpha [[0, 1], [1, 0]] for each case here.
+    import struct
+    arr = np.array(samples, dtype=np.uint16 if bit_depth == 16 else np.uint8).reshape(2, 2, -1)
+    rows = [r.astype(">u2" if bit_depth == 16 else np.uint8).tobytes() for r in arr]
+    path = tmp_path / "k.png"
+    _png(path, 2, 2, bit_depth, color_type, rows, (b"tRNS", struct.pack(f">{len(key)}H", *key)))
+    with pytest.raises(ValueError, match="alpha"):
+        imread(path)
+    colour = arr / np.float32(65535 if bit_depth == 16 else 255)
+    np.testing.assert_array_equal(imread(path, alpha="drop"), colour.astype(np.float32))
+    kept = imread(path, alpha="keep")
+    assert kept.shape == (2, 2, arr.shape[2] + 1)
+    np.testing.assert_array_equal(kept[:, :, :-1], colour.astype(np.float32))
+    np.testing.assert_array_equal(kept[:, :, -1], [[0, 1], [1, 0]])
