@@ -2,13 +2,16 @@
 
     minisr --version
     minisr resize IN OUT (--scale S | --size HxW) [--method M] [--no-antialias]
-    minisr evaluate FOLDER... [--scale 2 3 4] [--method bicubic] [--per-image]
+    minisr upscale IN -o OUT [--scale 3] [--model espcn] [--tile T] [--self-ensemble]
+    minisr evaluate FOLDER... [--scale 2,3,4] [--model M] [--per-image]
+    minisr train (--recipe R | --model M --scale S) --data DIR --out RUN [--resume]
+    minisr demo [--scale 3] [-o FIGURE]
     minisr data fetch T91|Set5|Set14 [--dir DIR] [--mirror URL]
 
-Subcommands register in ``COMMANDS`` (name -> help, add_arguments, run); later issues add
-``train``, ``upscale`` and ``evaluate`` there. Every user error becomes exit code 2 and one
-stderr line ``minisr: error: ...``; outputs are written atomically, so a failed command leaves
-no file behind.
+Subcommands register in ``COMMANDS`` (name -> help, add_arguments, run). Image sizes, given
+or printed, are height x width (HxW), as NumPy shapes. Every user error becomes exit code 2
+and one stderr line ``minisr: error: ...``; outputs are written atomically, so a failed
+command leaves no file behind.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ import numpy as np
 import minisr
 from minisr.image.io import imread, imwrite
 from minisr.image.resize import resize
+
+__all__ = ["COMMANDS", "build_parser", "main"]
 
 
 class _UsageError(Exception):
@@ -62,6 +67,8 @@ def _resize_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=("bicubic", "bilinear", "nearest"), default="bicubic")
     p.add_argument("--no-antialias", action="store_true",
                    help="do not widen the kernel when downscaling")
+    p.epilog = ("Sizes are height x width (HxW), as NumPy shapes, both in --size and in the "
+                "line printed: 'IN HxW -> OUT HxW (method)'.")
 
 
 def _resize_run(args: argparse.Namespace) -> int:
@@ -69,8 +76,8 @@ def _resize_run(args: argparse.Namespace) -> int:
     out = resize(img, scale=args.scale, size=args.size, method=args.method,
                  antialias=False if args.no_antialias else None)
     imwrite(args.output, np.clip(out, 0.0, 1.0))
-    print(f"{args.input} {img.shape[1]}x{img.shape[0]} -> {args.output} "
-          f"{out.shape[1]}x{out.shape[0]} ({args.method})")
+    print(f"{args.input} {img.shape[0]}x{img.shape[1]} -> {args.output} "
+          f"{out.shape[0]}x{out.shape[1]} ({args.method})")
     return 0
 
 

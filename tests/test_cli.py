@@ -38,14 +38,24 @@ def test_resize_scale_matches_library(tmp_path, capsys):
     got = imread(out)
     assert got.shape == (256, 218, 3)
     np.testing.assert_array_equal(got, expected.astype(np.float32))
-    assert "218x256" in capsys.readouterr().out
+    # Sizes are HxW (height first), as --size takes them: hopper is 128 rows x 109 columns.
+    assert capsys.readouterr().out == f"{HOPPER} 128x109 -> {out} 256x218 (bicubic)\n"
 
 
-def test_resize_size_and_method(tmp_path):
+def test_resize_size_and_method(tmp_path, capsys):
     out = tmp_path / "small.bmp"
     assert main(["resize", str(HOPPER), str(out), "--size", "40x30", "--method", "nearest",
                  "--no-antialias"]) == 0
     assert imread(out).shape == (40, 30, 3)
+    # The printed output size reads exactly as the --size that asked for it.
+    assert capsys.readouterr().out.endswith(" -> " + str(out) + " 40x30 (nearest)\n")
+
+
+def test_resize_help_says_sizes_are_hxw(capsys):
+    assert main(["resize", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "output size HxW (height x width)" in help_text
+    assert "Sizes are height x width (HxW)" in help_text and "'IN HxW -> OUT HxW" in help_text
 
 
 def test_resize_keeps_alpha(tmp_path):
