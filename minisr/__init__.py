@@ -1,12 +1,19 @@
 """minisr: single-image super-resolution from scratch on NumPy and Numba.
 
-Read in this order: ``kernels/`` (the math and its loops) -> ``ops/`` (autograd) ->
-``nn/`` (modules) -> ``models/``. Image science (resizing, colour, metrics) lives in
-``image/`` and ``metrics/`` and never depends on the training stack.
+Read in this order: ``kernels/`` (the math and its loops) -> ``backend.py``, ``autograd.py``
+and ``ops/`` (autograd) -> ``nn/`` and ``optim.py`` -> ``models/`` -> ``train.py``,
+``inference.py`` and ``evaluate.py``. Image science (``image/``: io, colour, resizing,
+degradations; ``metrics/``: PSNR, SSIM) never depends on the training stack. ``data/``
+fetches and samples the datasets, ``testing.py`` holds gradcheck, ``cli.py`` is the
+``minisr`` command. Submodules load on first use (PEP 562), so after ``import minisr``,
+``minisr.backend.use_backend("ref")`` works without importing ``minisr.backend`` first.
 """
-import os
+import importlib as _importlib
+import os as _os
+import pkgutil as _pkgutil
 
 __version__ = "0.1.0"
+
 
 # Numba's default OpenMP threading layer keeps its threads spinning after every parallel
 # loop, and OpenBLAS's threads spin after every matmul; on a 2-core machine the two pools
@@ -15,7 +22,22 @@ __version__ = "0.1.0"
 # 1.30 s with workqueue, runs alternated (benchmarks/README.md, "Threading"). An explicit
 # NUMBA_THREADING_LAYER from the user wins. (workqueue does not support launching
 # parallel kernels from several Python threads at once.)
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    import numba
+if "NUMBA_THREADING_LAYER" not in _os.environ:
+    import numba as _numba
 
-    numba.config.THREADING_LAYER = "workqueue"
+    _numba.config.THREADING_LAYER = "workqueue"
+
+
+def __getattr__(name: str):
+    """``minisr.<submodule>`` imports that submodule on first access."""
+    if not name.startswith("_"):
+        try:
+            return _importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":  # a missing dependency, not a missing module
+                raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {m.name for m in _pkgutil.iter_modules(__path__)})
