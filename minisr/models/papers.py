@@ -1,0 +1,25 @@
+"""The papers' own numbers for the shipped models, to print beside minisr's.
+
+PSNR (dB) / SSIM on Y, Set5 and Set14, as each paper reports it for training on the 91
+images of Yang et al. (T91), except where noted; None where the paper gives no figure.
+Sources: SRCNN (Dong et al., ECCV 2014; x3 as quoted by ESPCN), FSRCNN (Dong et al.,
+ECCV 2016, 91-image models), ESPCN (Shi et al., CVPR 2016, 91 images, tanh), and
+EDSR-baseline (Lim et al., CVPRW 2017; trained on DIV2K with 16 x 64 blocks, far larger
+than edsr-small, shown only for scale).
+"""
+
+# (model, scale) -> {"Set5": (psnr, ssim), "Set14": (psnr, ssim)}
+PAPERS = {
+    ("bicubic", 2): {"Set5": (33.66, 0.9299), "Set14": (30.24, 0.8688)},
+    ("bicubic", 3): {"Set5": (30.39, 0.8682), "Set14": (27.55, 0.7742)},
+    ("bicubic", 4): {"Set5": (28.42, 0.8104), "Set14": (26.00, 0.7027)},
+    ("srcnn", 3): {"Set5": (32.39, None), "Set14": (29.00, None)},
+    ("fsrcnn", 2): {"Set5": (36.94, None), "Set14": (None, None)},
+    ("fsrcnn", 3): {"Set5": (33.06, None), "Set14": (None, None)},
+    ("fsrcnn", 4): {"Set5": (30.55, None), "Set14": (None, None)},
+    ("espcn", 3): {"Set5": (32.55, None), "Set14": (29.08, None)},
+    ("edsr-small", 2): {"Set5": (37.99, 0.9604), "Set14": (33.57, 0.9175)},
+    ("edsr-small", 3): {"Set5": (34.37, 0.9270), "Set14": (30.28, 0.8414)},
+    ("edsr-small", 4): {"Set5": (32.09, 0.8938), "Set14": (28.58, 0.7813)},
+}
+PAPER_NOTES = {"edsr-small": "EDSR-baseline, DIV2K, 16 x 64"}
