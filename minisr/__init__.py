@@ -28,8 +28,18 @@ if "NUMBA_THREADING_LAYER" not in _os.environ:
     _numba.config.THREADING_LAYER = "workqueue"
 
 
+# The two calls most users need, loaded on first use like the submodules:
+# ``minisr.upscale(img, scale=3, model="espcn")`` and ``minisr.load_pretrained(name, scale)``.
+_API = {"upscale": "minisr.inference", "load_pretrained": "minisr.models"}
+
+
 def __getattr__(name: str):
-    """``minisr.<submodule>`` imports that submodule on first access."""
+    """``minisr.upscale`` / ``minisr.load_pretrained``, and ``minisr.<submodule>``, which
+    imports that submodule on first access."""
+    if name in _API:
+        value = getattr(_importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
     if not name.startswith("_"):
         try:
             return _importlib.import_module(f"{__name__}.{name}")
@@ -40,4 +50,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | {m.name for m in _pkgutil.iter_modules(__path__)})
+    return sorted(set(globals()) | set(_API) |
+                  {m.name for m in _pkgutil.iter_modules(__path__)})

@@ -126,3 +126,12 @@ def test_interpolations_go_through_the_same_call(rng):
     np.testing.assert_allclose(upscale(img, 2, "bilinear"),
                                np.clip(resize(img, 2.0, method="bilinear"), 0, 1), atol=1e-7)
     assert upscale(img, 1.5, "nearest").shape == (15, 18, 3)
+
+
+def test_the_package_exposes_upscale_and_load_pretrained():
+    import minisr
+    import minisr.inference  # noqa: F401  (importing submodules must not shadow the call)
+    assert minisr.upscale is minisr.inference.upscale
+    assert minisr.load_pretrained is M.load_pretrained
+    out = minisr.upscale(np.zeros((4, 5), np.uint8), 2, "nearest")
+    assert out.shape == (8, 10) and out.dtype == np.float32
