@@ -112,3 +112,57 @@ def test_demo_runs_without_data_and_writes_one_figure(tmp_path, capsys):
     assert fig.stat().st_size > 50_000
     assert main(["demo", "-o", str(tmp_path / "nodir" / "d.png")]) == 2
     _one_error(capsys, "does not exist")
+
+
+def test_ctrl_c_exits_130_without_a_traceback_or_a_file(tmp_path, capsys, monkeypatch):
+    import minisr.inference as inf
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(inf, "upscale", interrupted)
+    assert main(["upscale", str(HOPPER), "-o", str(tmp_path / "a.png")]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == "minisr: interrupted\n"
+    assert os.listdir(tmp_path) == []
+
+
+def test_disk_full_is_one_line_and_leaves_no_file(tmp_path, capsys, monkeypatch):
+    import errno
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r": Full(real_fdopen(fd, mode)))
+    assert main(["upscale", str(HOPPER), "-o", str(tmp_path / "a.png"),
+                 "--model", "bicubic"]) == 2
+    _one_error(capsys, "No space left on device")
+    assert os.listdir(tmp_path) == []
+
+
+def test_evaluate_reports_a_bad_image_and_goes_on(tmp_path, capsys):
+    img = imread(HOPPER)
+    imwrite(tmp_path / "a.png", img[:60, :60])
+    (tmp_path / "b.png").write_bytes(b"broken")
+    assert main(["evaluate", str(tmp_path), "--scale", "2", "--per-image"]) == 0
+    captured = capsys.readouterr()
+    assert "skipped" in captured.err and "b.png" in captured.err
+    assert f"{tmp_path.name}/a" in captured.out and f"{tmp_path.name}/b" not in captured.out
+
+
+def test_evaluate_scale_list_does_not_swallow_folders(tmp_path, capsys):
+    imwrite(tmp_path / "a.png", imread(HOPPER)[:60, :60])
+    assert main(["evaluate", "--scale", "2", "3", str(tmp_path)]) == 2  # '3' is a folder
+    _one_error(capsys, "'3' is not a folder")
+    assert main(["evaluate", "--scale", "2,3", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert " x2 " in out and " x3 " in out
