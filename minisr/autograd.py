@@ -16,6 +16,8 @@ import numpy as np
 
 from minisr.backend import backend_for
 
+__all__ = ["is_grad_enabled", "no_grad", "Tensor", "Function"]
+
 _grad_state = threading.local()
 
 

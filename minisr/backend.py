@@ -14,6 +14,9 @@ import importlib
 import threading
 from types import SimpleNamespace
 
+__all__ = ["KERNEL_MODULES", "IMPLS", "get_backend", "primitive_names", "current_backend_name",
+           "backend_for", "use_backend"]
+
 KERNEL_MODULES = ("conv2d", "conv_transpose2d", "pixel_shuffle", "activation",
                   "elementwise", "reduce", "shape", "matmul", "optim")
 IMPLS = ("ref", "cpu")

@@ -21,6 +21,9 @@ from minisr.image.io import EXTENSIONS, imread, quantize
 from minisr.image.resize import imresize_to_lr, modcrop, resize
 from minisr.metrics import psnr, ssim
 
+__all__ = ["Upscaler", "bicubic_upscaler", "Score", "image_paths", "evaluate_image",
+           "evaluate_folder", "format_table"]
+
 Upscaler = Callable[[np.ndarray, int], np.ndarray]
 
 

@@ -14,6 +14,9 @@ import numpy as np
 
 from minisr.backend import backend_for
 
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm", "LRScheduler", "StepLR",
+           "MultiStepLR", "CosineAnnealingLR"]
+
 
 class Optimizer:
     """Base class: ``param_groups`` is a list of dicts with 'params' and settings."""
@@ -103,8 +106,9 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (Kingma & Ba 2015); L2 weight decay added to the gradient
-    (``decoupled=False``, torch.optim.Adam) or decoupled (AdamW)."""
+    """Adam with bias correction (Kingma & Ba 2015); weight decay is L2, added to the
+    gradient as in torch.optim.Adam. :class:`AdamW` sets the class attribute ``decoupled``
+    to True to decay the weights directly instead."""
 
     decoupled = False
 

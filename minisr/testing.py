@@ -13,6 +13,8 @@ import numpy as np
 
 from minisr.autograd import Tensor
 
+__all__ = ["rel_error", "numerical_gradient", "gradcheck"]
+
 
 def rel_error(a, b) -> float:
     """max |a - b| / max(|a| + |b|, 1e-12), elementwise, as cs231n's."""

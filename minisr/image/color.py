@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y"]
+
 # Rows give Y, Cb, Cr on the 0..255 scale for R, G, B in [0, 1] (MATLAB rgb2ycbcr).
 _RGB_TO_YCBCR = np.array([[65.481, 128.553, 24.966],
                           [-37.797, -74.203, 112.0],

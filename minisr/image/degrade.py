@@ -18,6 +18,8 @@ from minisr.image.io import to_uint8
 from minisr.image.resize import resize
 from minisr.kernels.resize import resize_axis_cpu, symmetric_index
 
+__all__ = ["gaussian_blur", "jpeg_roundtrip", "degrade"]
+
 
 def gaussian_blur(img: np.ndarray, sigma: float) -> np.ndarray:
     """Separable isotropic Gaussian blur with symmetric (edge-repeating) borders.

@@ -16,6 +16,8 @@ import numpy as np
 
 from minisr.kernels.resize import KERNELS, resize_axis_cpu, resize_axis_ref, resize_weights_ref
 
+__all__ = ["output_size", "resize", "modcrop", "imresize_to_lr"]
+
 _IMPLS = {"cpu": resize_axis_cpu, "ref": resize_axis_ref}
 
 

@@ -15,6 +15,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
+__all__ = ["relu_forward_ref", "relu_backward_ref", "leaky_relu_forward_ref",
+           "leaky_relu_backward_ref", "prelu_forward_ref", "prelu_backward_ref", "tanh_forward_ref",
+           "tanh_backward_ref", "sigmoid_forward_ref", "sigmoid_backward_ref", "relu_forward_cpu",
+           "relu_backward_cpu", "leaky_relu_forward_cpu", "leaky_relu_backward_cpu",
+           "prelu_forward_cpu", "prelu_backward_cpu", "tanh_forward_cpu", "tanh_backward_cpu",
+           "sigmoid_forward_cpu", "sigmoid_backward_cpu"]
+
 
 def _channel_view(a: np.ndarray, ndim: int) -> np.ndarray:
     """a (C,) or (1,) reshaped to (1, C, 1, ..., 1), to broadcast against x (N, C, ...)."""

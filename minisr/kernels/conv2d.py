@@ -13,6 +13,9 @@ import numpy as np
 from minisr.kernels import _conv_blocks as _cb
 from minisr.kernels._conv_blocks import conv_out_size, pair
 
+__all__ = ["conv2d_forward_ref", "conv2d_backward_input_ref", "conv2d_backward_weight_ref",
+           "conv2d_forward_cpu", "conv2d_backward_input_cpu", "conv2d_backward_weight_cpu"]
+
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
     """Zero-pad the two spatial axes of an NCHW array."""

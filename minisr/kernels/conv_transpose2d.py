@@ -15,6 +15,10 @@ from minisr.kernels._conv_blocks import pair, transposed_out_size
 from minisr.kernels.conv2d import (conv2d_backward_weight_ref, conv2d_forward_cpu,
                                    conv2d_forward_ref)
 
+__all__ = ["conv_transpose2d_forward_ref", "conv_transpose2d_backward_input_ref",
+           "conv_transpose2d_backward_weight_ref", "conv_transpose2d_forward_cpu",
+           "conv_transpose2d_backward_input_cpu", "conv_transpose2d_backward_weight_cpu"]
+
 
 def conv_transpose2d_forward_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
                                  stride=1, padding=0, output_padding=0, dilation=1,

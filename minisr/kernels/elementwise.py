@@ -11,6 +11,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+__all__ = ["ADD", "SUB", "MUL", "DIV", "add_ref", "sub_ref", "mul_ref", "div_ref", "neg_ref",
+           "abs_ref", "sign_ref", "sqrt_ref", "pow_ref", "add_cpu", "sub_cpu", "mul_cpu", "div_cpu",
+           "neg_cpu", "abs_cpu", "sign_cpu", "sqrt_cpu", "pow_cpu"]
+
 ADD, SUB, MUL, DIV = 0, 1, 2, 3
 _UFUNC = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide}
 

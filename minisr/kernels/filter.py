@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+__all__ = ["gaussian_window", "gaussian_filter_valid_ref", "gaussian_filter_valid_cpu"]
+
 
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
     """1-D Gaussian taps normalised to sum 1; ``np.outer(g, g)`` is the 2-D SSIM window.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["matmul_ref", "transpose_last_ref", "matmul_cpu", "transpose_last_cpu"]
+
 
 def matmul_ref(a, b):
     """y = a @ b over the last two axes, batched over the leading ones.

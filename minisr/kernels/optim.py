@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+__all__ = ["sgd_step_ref", "adam_step_ref", "sgd_step_cpu", "adam_step_cpu"]
+
 
 # --- reference --------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+__all__ = ["pixel_shuffle_ref", "pixel_unshuffle_ref", "pixel_shuffle_cpu", "pixel_unshuffle_cpu"]
+
 
 # --- reference --------------------------------------------------------------------------
 

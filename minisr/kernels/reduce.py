@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["sum_ref", "mean_ref", "broadcast_to_ref", "sum_to_shape_ref", "sum_cpu", "mean_cpu",
+           "broadcast_to_cpu", "sum_to_shape_cpu"]
+
 
 def sum_ref(x, axis=None, keepdims: bool = False):
     """y = sum of x over `axis` (None: all axes), in x's dtype.

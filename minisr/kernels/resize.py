@@ -17,6 +17,9 @@ from numba import njit, prange
 
 from minisr.kernels._shared import cubic_weight
 
+__all__ = ["triangle_weight", "box_weight", "KERNELS", "symmetric_index", "resize_weights_ref",
+           "resize_axis_ref", "resize_axis_cpu"]
+
 
 @njit(cache=True)
 def triangle_weight(x: float) -> float:

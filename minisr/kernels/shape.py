@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["concat_ref", "split_ref", "pad_forward_ref", "pad_backward_ref", "concat_cpu",
+           "split_cpu", "pad_forward_cpu", "pad_backward_cpu", "getitem_ref",
+           "getitem_backward_ref", "getitem_cpu", "getitem_backward_cpu"]
+
 
 def concat_ref(xs, axis: int = 1):
     """y = the arrays of `xs` stacked along `axis` (channels by default).

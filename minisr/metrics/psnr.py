@@ -11,6 +11,8 @@ import numpy as np
 
 from minisr.image.color import rgb_to_y
 
+__all__ = ["prepare_pair", "psnr"]
+
 
 # Integer images whose dtype fixes the scale (what imread decodes): rescaled to [0, data_range].
 _INT_MAX = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}

@@ -16,6 +16,8 @@ from minisr.kernels._shared import ssim_term
 from minisr.kernels.filter import gaussian_filter_valid_cpu, gaussian_window
 from minisr.metrics.psnr import prepare_pair
 
+__all__ = ["WINDOW_SIZE", "SIGMA", "K1", "K2", "ssim_map_ref", "ssim_map_cpu", "ssim"]
+
 WINDOW_SIZE, SIGMA, K1, K2 = 11, 1.5, 0.01, 0.03
 
 

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+__all__ = ["seed", "fan_in_out", "kaiming_normal", "kaiming_uniform", "normal", "zeros"]
+
 _rng = np.random.default_rng(0)
 
 

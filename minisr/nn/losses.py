@@ -14,6 +14,9 @@ from minisr.autograd import Tensor
 from minisr.nn.module import Module
 from minisr.ops import functional as F
 
+__all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "tv_loss", "gram_matrix", "gram_loss",
+           "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss", "GramLoss"]
+
 
 def _check_pair(name: str, x: Tensor, target: Tensor) -> None:
     if x.shape != target.shape:

@@ -13,6 +13,8 @@ import numpy as np
 
 from minisr.autograd import Tensor
 
+__all__ = ["Parameter", "Module", "Sequential"]
+
 
 class Parameter(Tensor):
     """A leaf Tensor that a Module owns and an optimizer updates (requires grad)."""

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = ["FORMAT_VERSION", "flatten", "unflatten", "save_npz", "load_npz", "save_weights",
+           "load_weights", "save_checkpoint", "load_checkpoint"]
+
 FORMAT_VERSION = 1
 _SEP = "/"
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["ReLU", "LeakyReLU", "PReLU", "Tanh", "Sigmoid", "relu", "leaky_relu", "prelu", "tanh",
+           "sigmoid"]
+
 
 class ReLU(Function):
     """y = max(x, 0). Backward: dx = dy * (x > 0)."""

@@ -10,8 +10,11 @@ import numpy as np
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Abs", "Sqrt", "add", "sub",
+           "mul", "div", "neg", "pow", "abs", "sqrt"]
 
-def as_tensor(value, like: Tensor) -> Tensor:
+
+def _as_tensor(value, like: Tensor) -> Tensor:
     """``value`` as a Tensor: itself if it is one, else a constant of ``like``'s dtype."""
     if isinstance(value, Tensor):
         return value
@@ -21,8 +24,8 @@ def as_tensor(value, like: Tensor) -> Tensor:
 def _operands(a, b) -> tuple[Tensor, Tensor]:
     """Both operands as Tensors; a Python scalar takes the other operand's dtype."""
     if isinstance(a, Tensor):
-        return a, as_tensor(b, a)
-    return as_tensor(a, b), b
+        return a, _as_tensor(b, a)
+    return _as_tensor(a, b), b
 
 
 class Add(Function):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["Conv2d", "ConvTranspose2d", "conv2d", "conv_transpose2d"]
+
 
 def _pair(v, name: str, op: str, minimum: int) -> tuple[int, int]:
     pair = (v, v) if isinstance(v, int) else tuple(v)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["MatMul", "matmul"]
+
 
 class MatMul(Function):
     """y = a @ b. Backward: da = dy @ b^T, db = a^T @ dy (summed over broadcast batches)."""

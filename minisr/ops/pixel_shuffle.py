@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["PixelShuffle", "PixelUnshuffle", "pixel_shuffle", "pixel_unshuffle"]
+
 
 class PixelShuffle(Function):
     """y = pixel_shuffle(x, r). Backward: dx = pixel_unshuffle(dy, r) (a permutation)."""

@@ -8,6 +8,8 @@ import numpy as np
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["Sum", "Mean", "sum", "mean"]
+
 
 def _normalize_axes(axis, ndim: int):
     if axis is None:

@@ -9,6 +9,9 @@ import numpy as np
 
 from minisr.autograd import Function, Tensor
 
+__all__ = ["Reshape", "Concat", "Pad", "GetItem", "TransposeLast", "reshape", "concat", "pad",
+           "getitem", "transpose_last"]
+
 
 class Reshape(Function):
     """y = x viewed with a new shape. Backward: dx = dy reshaped to x's shape."""
