@@ -143,3 +143,11 @@ def test_the_checker_catches_a_stale_name():
     out : the result.
     """
     assert _documented_parameters(doc) == {"decoupled", "lr", "a", "b"}
+
+
+def test_package_docstring_names_only_existing_files():
+    # help(minisr) is a reading order; every ``folder/`` and ``file.py`` in it must exist.
+    named = re.findall(r"``(\w+/|\w+\.py)``", minisr.__doc__)
+    assert len(named) >= 10
+    missing = [n for n in named if not (PACKAGE / n).exists()]
+    assert not missing, f"minisr's docstring names {missing}, which do not exist"
