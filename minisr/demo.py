@@ -110,3 +110,6 @@ def run_demo(scale: int = 3, figure=None, progress: bool = False) -> list[dict]:
     if figure is not None:
         compare_figure(figure, panels, crop_from=-1)
     return rows
+
+
+__all__ = ["busiest_crop", "compare_figure", "demo_photo", "run_demo"]

@@ -324,3 +324,9 @@ def _to_dtype(y: np.ndarray, dtype) -> np.ndarray:
     if dtype == np.uint16:
         return np.floor(np.clip(y, 0.0, 1.0) * 65535.0 + 0.5).astype(np.uint16)
     return y.astype(dtype)
+
+
+__all__ = ["DEFAULT_TILE", "INTERPOLATIONS", "MAX_INTERPOLATION_SCALE", "MAX_OUTPUT_PIXELS",
+           "as_float_image", "dihedral", "model_upscaler", "multiply_adds",
+           "resolve_model", "self_ensemble_avg", "sr_image", "tile_margin", "tiled",
+           "upscale", "upscale_with_model"]

@@ -272,3 +272,7 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+__all__ = ["DEFAULTS", "LOSSES", "RECIPES_DIR", "TrainingStopped", "build_optimizer", "init_from",
+           "load_recipe", "plot_curves", "train", "validate"]

@@ -229,3 +229,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.set}: {len(entries)} files, {sum(e.bytes for e in entries):,} bytes "
           f"verified in {folder}")
     return 0
+
+
+__all__ = ["CHUNK", "COLUMNS", "Entry", "MANIFEST", "TIMEOUT_S", "add_arguments",
+           "default_cache_dir", "fetch", "read_manifest", "run"]

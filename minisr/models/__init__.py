@@ -77,5 +77,5 @@ def load_pretrained(name: str, scale: int) -> Module:
     return model.eval()
 
 
-__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "get", "load_pretrained",
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "load_pretrained",
            "manifest", "names", "pretrained", "weights_path"]

@@ -54,3 +54,6 @@ class MeanShift(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x + Tensor(self._shift.astype(x.dtype))
+
+
+__all__ = ["DIV2K_RGB_MEAN", "MeanShift", "Upsampler", "upsampler_stages"]

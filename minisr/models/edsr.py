@@ -64,3 +64,6 @@ class EDSR(Module):
         x = self.conv_first(self._sub_mean(x))
         x = x + self.conv_after_body(self.body(x))
         return self._add_mean(self.conv_last(self.upsample(x)))
+
+
+__all__ = ["EDSR"]

@@ -60,3 +60,6 @@ class ESPCN(Module):
     def forward(self, x: Tensor) -> Tensor:
         x = self.tanh(self.conv2(self.tanh(self.conv1(x))))
         return self.pixel_shuffle(self.conv3(x))
+
+
+__all__ = ["ESPCN"]

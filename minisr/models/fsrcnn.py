@@ -72,3 +72,6 @@ class FSRCNN(Module):
 
 def _conv_prelu(c_in: int, c_out: int, k: int) -> Sequential:
     return Sequential(Conv2d(c_in, c_out, k, padding=k // 2), PReLU(c_out))
+
+
+__all__ = ["FSRCNN"]

@@ -23,3 +23,6 @@ PAPERS = {
     ("edsr-small", 4): {"Set5": (32.09, 0.8938), "Set14": (28.58, 0.7813)},
 }
 PAPER_NOTES = {"edsr-small": "EDSR-baseline, DIV2K, 16 x 64"}
+
+
+__all__ = ["PAPERS", "PAPER_NOTES"]

@@ -59,3 +59,6 @@ class SRCNN(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv3(self.relu(self.conv2(self.relu(self.conv1(x)))))
+
+
+__all__ = ["SRCNN"]
