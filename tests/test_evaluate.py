@@ -70,3 +70,25 @@ def test_bicubic_matches_the_papers_tables(datasets, name, scale):
     paper_psnr, paper_ssim = PAPER[name, scale]
     assert abs(mean.psnr - paper_psnr) < 0.02
     assert abs(mean.ssim - paper_ssim) < 0.001
+
+
+def test_cli_evaluates_a_model_from_a_weights_file(folder, tmp_path, capsys):
+    from minisr import models
+    from minisr.nn import save_weights
+    model = models.get("espcn", 2)
+    save_weights(model, tmp_path / "w.npz")
+    argv = ["evaluate", str(folder), "--model", "espcn", "--weights", str(tmp_path / "w.npz"),
+            "--scale", "2", "--format", "markdown"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| dataset | scale | method | PSNR | SSIM | params | GMACs@720p | s/img |"
+    bicubic, net = lines[2].split(" | "), lines[3].split(" | ")
+    assert bicubic[2] == "bicubic" and net[2] == "espcn"
+    assert net[5] == "21,284" and net[6] == "4.88"  # ESPCN x2: parameters, 720p mult-adds
+    assert main(argv[:-2] + ["--self-ensemble", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split(",")[2] == "espcn +x8"
+    assert main(["evaluate", str(folder), "--model", "espcn", "--weights",
+                 str(tmp_path / "w.npz")]) == 2
+    assert "with --weights, give its --scale" in capsys.readouterr().err
+    assert main(["evaluate", str(folder), "--model", "nope", "--scale", "2"]) == 2
+    assert "unknown model 'nope'; models: srcnn" in capsys.readouterr().err
