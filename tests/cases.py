@@ -3,6 +3,11 @@
 Sizes are odd and non-square, with stride 2, padding, dilation, groups, batch 2 and
 C_in != C_out where the op has them. Values stay >= 1e-2 away from kinks (ReLU at 0,
 |x| at 0) so central differences are valid. Each case builds float64 inputs from a seed.
+
+``cpu_is_ref`` says why a case's cpu run executes the same code as its ref run (the cpu
+table reuses the reference, or a fast kernel hands these inputs to the same NumPy call):
+such a case is gradchecked but not presented as a fast-vs-ref check, and
+``test_ops_generic.py`` checks each label against what the cpu run really calls.
 """
 from __future__ import annotations
 
@@ -20,6 +25,12 @@ class Case:
     fn: Callable            # fn(*tensors) -> Tensor
     shapes: list            # input shapes
     positive: tuple = ()    # indices of inputs that must be > 0 (sqrt, div, pow)
+    cpu_is_ref: str = ""    # why cpu runs ref's code here; "" = a real fast twin
+
+    @property
+    def fast(self) -> bool:
+        """Whether the cpu table runs its own (fast) code on this case."""
+        return not self.cpu_is_ref
 
     def arrays(self, seed: int = 0) -> list[np.ndarray]:
         rng = np.random.default_rng(seed)
@@ -30,6 +41,13 @@ class Case:
             out.append(np.abs(a) + 0.5 if k in self.positive else a)
         return out
 
+
+_BROADCAST = "NumPy's ufunc: the Numba elementwise loop needs equal shapes"
+_SMALL = "NumPy's ufunc: 120 elements, under elementwise.PARALLEL_MIN_SIZE"
+_UFUNC = "unary maps are NumPy's ufuncs in both tables"
+_REDUCE = "NumPy's pairwise sum in both tables"
+_COPY = "data movement: the same NumPy copies in both tables"
+_BLAS = "np.matmul (BLAS) in both tables"
 
 CASES = [
     Case("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=1, padding=1),
@@ -54,21 +72,25 @@ CASES = [
     Case("prelu_shared", F.prelu, [(2, 3, 4, 5), (1,)]),
     Case("tanh", F.tanh, [(2, 3, 4, 5)]),
     Case("sigmoid", F.sigmoid, [(2, 3, 4, 5)]),
-    Case("add_broadcast", F.add, [(2, 3, 4, 5), (3, 1, 1)]),
-    Case("sub_broadcast", F.sub, [(2, 1, 4, 5), (3, 4, 1)]),
-    Case("mul_broadcast", F.mul, [(2, 3, 4, 5), (1, 3, 1, 5)]),
-    Case("div", F.div, [(2, 3, 4, 5), (2, 3, 4, 5)], positive=(1,)),
-    Case("neg", F.neg, [(3, 4)]),
-    Case("abs", F.abs, [(3, 4, 5)]),
-    Case("sqrt", F.sqrt, [(3, 4)], positive=(0,)),
-    Case("pow", lambda x: F.pow(x, 2.5), [(3, 4)], positive=(0,)),
-    Case("sum_axes", lambda x: F.sum(x, axis=(0, 2)), [(2, 3, 4, 5)]),
-    Case("mean_keepdims", lambda x: F.mean(x, axis=1, keepdims=True), [(2, 3, 4, 5)]),
-    Case("reshape", lambda x: F.reshape(x, (6, -1)), [(2, 3, 4, 5)]),
-    Case("concat", lambda a, b: F.concat([a, b], axis=1), [(2, 3, 4, 5), (2, 1, 4, 5)]),
-    Case("pad_zeros", lambda x: F.pad(x, (1, 2, 0, 3)), [(2, 3, 4, 5)]),
-    Case("pad_reflect", lambda x: F.pad(x, (2, 1, 3, 1), mode="reflect"), [(2, 3, 4, 5)]),
-    Case("getitem_crop", lambda x: x[:, 1:, 1:-1, ::2], [(2, 3, 4, 5)]),
-    Case("matmul_batched", F.matmul, [(2, 3, 4), (4, 5)]),
-    Case("transpose_last", F.transpose_last, [(2, 3, 4)]),
+    Case("add_broadcast", F.add, [(2, 3, 4, 5), (3, 1, 1)], cpu_is_ref=_BROADCAST),
+    Case("sub_broadcast", F.sub, [(2, 1, 4, 5), (3, 4, 1)], cpu_is_ref=_BROADCAST),
+    Case("mul_broadcast", F.mul, [(2, 3, 4, 5), (1, 3, 1, 5)], cpu_is_ref=_BROADCAST),
+    Case("div", F.div, [(2, 3, 4, 5), (2, 3, 4, 5)], positive=(1,), cpu_is_ref=_SMALL),
+    Case("neg", F.neg, [(3, 4)], cpu_is_ref=_UFUNC),
+    Case("abs", F.abs, [(3, 4, 5)], cpu_is_ref=_UFUNC),
+    Case("sqrt", F.sqrt, [(3, 4)], positive=(0,), cpu_is_ref=_UFUNC),
+    Case("pow", lambda x: F.pow(x, 2.5), [(3, 4)], positive=(0,), cpu_is_ref=_UFUNC),
+    Case("sum_axes", lambda x: F.sum(x, axis=(0, 2)), [(2, 3, 4, 5)], cpu_is_ref=_REDUCE),
+    Case("mean_keepdims", lambda x: F.mean(x, axis=1, keepdims=True), [(2, 3, 4, 5)],
+         cpu_is_ref=_REDUCE),
+    Case("reshape", lambda x: F.reshape(x, (6, -1)), [(2, 3, 4, 5)],
+         cpu_is_ref="a view: no kernel at all"),
+    Case("concat", lambda a, b: F.concat([a, b], axis=1), [(2, 3, 4, 5), (2, 1, 4, 5)],
+         cpu_is_ref=_COPY),
+    Case("pad_zeros", lambda x: F.pad(x, (1, 2, 0, 3)), [(2, 3, 4, 5)], cpu_is_ref=_COPY),
+    Case("pad_reflect", lambda x: F.pad(x, (2, 1, 3, 1), mode="reflect"), [(2, 3, 4, 5)],
+         cpu_is_ref=_COPY),
+    Case("getitem_crop", lambda x: x[:, 1:, 1:-1, ::2], [(2, 3, 4, 5)], cpu_is_ref=_COPY),
+    Case("matmul_batched", F.matmul, [(2, 3, 4), (4, 5)], cpu_is_ref=_BLAS),
+    Case("transpose_last", F.transpose_last, [(2, 3, 4)], cpu_is_ref=_COPY),
 ]

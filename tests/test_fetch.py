@@ -15,6 +15,7 @@ import pytest
 from minisr.cli import main
 from minisr.data import fetch as F
 from minisr.data.fetch import Entry, fetch, read_manifest
+from tests.conftest import require_datasets
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -88,10 +89,8 @@ def test_packaged_manifest():
     assert all(r.url.endswith("/" + r.file) and r.bytes > 0 for r in rows)
 
 
-def test_packaged_manifest_is_the_shared_one(datasets):
-    shared = datasets / "SOURCES.tsv"
-    if not shared.is_file():
-        pytest.skip(f"{shared} not found")
+def test_packaged_manifest_is_the_shared_one():
+    shared = require_datasets("SOURCES.tsv") / "SOURCES.tsv"
     assert read_manifest(shared) == read_manifest()
 
 

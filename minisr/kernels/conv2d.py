@@ -3,8 +3,9 @@
 The ``_ref`` functions are the spec: loops that follow the formula index by index. The ``_cpu``
 functions give the same numbers faster: im2col over bounded tiles feeding BLAS (``np.matmul``),
 or "kn2row" for layers with few outputs; the machinery lives in ``_conv_blocks.py``.
-``backward_input`` is the adjoint, i.e. ``conv_transpose2d``'s forward, so it is not written
-twice. Read next: ``conv_transpose2d.py``, then ``ops/conv.py`` (autograd).
+``backward_input`` is the adjoint, a scatter, and it is also ``conv_transpose2d``'s forward:
+it is written here once, and ``conv_transpose2d.py`` imports this module (never the other
+way round). Read next: ``conv_transpose2d.py``, then ``ops/conv.py`` (autograd).
 """
 from __future__ import annotations
 
@@ -63,21 +64,38 @@ def conv2d_forward_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
 
 def conv2d_backward_input_ref(dy: np.ndarray, w: np.ndarray, x_shape: tuple,
                               stride=1, padding=0, dilation=1, groups: int = 1) -> np.ndarray:
-    """dL/dx of ``conv2d``: the adjoint of the forward, which IS ``conv_transpose2d``'s forward.
+    """dL/dx of ``conv2d``, the readable reference: the forward's gather run backwards, a scatter.
 
-    dx = conv_transpose2d(dy, w, stride, padding, output_padding, dilation, groups), with the
-    same weight array (conv_transpose2d reads w as (C_in_t, C_out_t/groups, KH, KW), which is
-    conv2d's (C_out, C_in/groups, KH, KW)) and output_padding chosen to give back H and W:
-    the forward drops the last (H + 2p - d*(KH-1) - 1) % s input rows, which get zero gradient.
+    dx_pad[n, g*Cg + c, i*s + p*d, j*s + q*d] += dy[n, o, i, j] * w[o, c, p, q]   (g = o // Cog)
+    dx = dx_pad cropped by `padding` on each side
+
+    Each dy[n, o, i, j] "stamps" w[o], scaled, onto the input pixels y[n, o, i, j] read.
+    This IS ``conv_transpose2d``'s forward (the adjoint of conv2d), which calls it with the same
+    weight array: conv_transpose2d reads w as (C_in_t, C_out_t/groups, KH, KW), which is
+    conv2d's (C_out, C_in/groups, KH, KW). The last (H + 2p - d*(KH-1) - 1) % s input rows,
+    which the forward drops, get zero gradient.
 
     Shape:
         dy: (N, C_out, H_out, W_out)    w: (C_out, C_in/groups, KH, KW)
         dx: x_shape = (N, C_in, H, W)
     """
-    # imported here: conv_transpose2d.py imports this module at its top (adjoints both ways)
-    from minisr.kernels.conv_transpose2d import conv_transpose2d_forward_ref
-    op = _output_padding_for(x_shape, dy.shape, w.shape, stride, padding, dilation)
-    return conv_transpose2d_forward_ref(dy, w, None, stride, padding, op, dilation, groups)
+    (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
+    N, C_in, H, W = x_shape
+    C_out, Cg, KH, KW = w.shape
+    Cog = C_out // groups
+    H_out, W_out = dy.shape[2:]
+    # the padded canvas the forward read from; every stamp lands inside it
+    dx_pad = np.zeros((N, C_in, H + 2 * ph, W + 2 * pw), dtype=dy.dtype)
+    for n in range(N):
+        for o in range(C_out):
+            g = o // Cog
+            for i in range(H_out):
+                for j in range(W_out):
+                    # the receptive field of y[n, o, i, j] gets dy[n, o, i, j] * w[o] back
+                    dx_pad[n, g * Cg:(g + 1) * Cg,
+                           i * sh:i * sh + dh * (KH - 1) + 1:dh,
+                           j * sw:j * sw + dw * (KW - 1) + 1:dw] += dy[n, o, i, j] * w[o]
+    return dx_pad[:, :, ph:ph + H, pw:pw + W].copy()
 
 
 def conv2d_backward_weight_ref(x: np.ndarray, dy: np.ndarray, w_shape: tuple,
@@ -139,14 +157,15 @@ def conv2d_forward_cpu(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
 
 def conv2d_backward_input_cpu(dy: np.ndarray, w: np.ndarray, x_shape: tuple,
                               stride=1, padding=0, dilation=1, groups: int = 1) -> np.ndarray:
-    """Fast ``conv2d_backward_input_ref``: ``conv_transpose2d_forward_cpu`` (the adjoint).
+    """Fast ``conv2d_backward_input_ref``: the machinery of ``conv_transpose2d_forward_cpu``
+    (the adjoint), with output_padding chosen to give back H and W.
 
     Shape:
         dy: (N, C_out, H_out, W_out)    w: (C_out, C_in/groups, KH, KW)    dx: x_shape
     """
-    from minisr.kernels.conv_transpose2d import conv_transpose2d_forward_cpu
     op = _output_padding_for(x_shape, dy.shape, w.shape, stride, padding, dilation)
-    return conv_transpose2d_forward_cpu(dy, w, None, stride, padding, op, dilation, groups)
+    return _cb.conv_transpose_forward(dy, w, None, pair(stride), pair(padding), pair(op),
+                                      pair(dilation), groups)
 
 
 def conv2d_backward_weight_cpu(x: np.ndarray, dy: np.ndarray, w_shape: tuple,

@@ -3,8 +3,9 @@
 Each input pixel "stamps" a scaled copy of the kernel onto the output, s pixels apart; FSRCNN
 upsamples with it (9x9, stride = scale). It is the adjoint of ``conv2d``: this forward is
 conv2d's backward_input, this backward_input is conv2d's forward, and this backward_weight is
-conv2d's backward_weight with x and dy swapped, so only the forward is new here.
-Read first: ``conv2d.py``; next: ``ops/conv.py``.
+conv2d's backward_weight with x and dy swapped, so every loop lives in ``conv2d.py``, which
+this module imports (the dependency runs one way). Read first: ``conv2d.py``; next:
+``ops/conv.py``.
 """
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import numpy as np
 
 from minisr.kernels import _conv_blocks as _cb
 from minisr.kernels._conv_blocks import pair, transposed_out_size
-from minisr.kernels.conv2d import (conv2d_backward_weight_ref, conv2d_forward_cpu,
-                                   conv2d_forward_ref)
+from minisr.kernels.conv2d import (conv2d_backward_input_ref, conv2d_backward_weight_ref,
+                                   conv2d_forward_cpu, conv2d_forward_ref)
 
 __all__ = ["conv_transpose2d_forward_ref", "conv_transpose2d_backward_input_ref",
            "conv_transpose2d_backward_weight_ref", "conv_transpose2d_forward_cpu",
@@ -28,8 +29,9 @@ def conv_transpose2d_forward_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | N
     y_full[n, g*Cog + o, i*s + p*d, j*s + q*d] += x[n, c, i, j] * w[c, o, p, q]   (g = c // Cg)
     y = b + y_full cropped by `padding` on each side (output_padding adds rows at the end).
 
-    It is conv2d's backward_input: the adjoint of conv2d with the same w, stride, padding,
-    dilation and groups.
+    It is conv2d's backward_input (the adjoint of conv2d with the same w, stride, padding,
+    dilation and groups), so the loop is :func:`conv2d_backward_input_ref`'s, read in
+    ``conv2d.py``; here the output size comes from output_padding instead of a given shape.
 
     Shape:
         x: (N, C_in, H, W)    w: (C_in, C_out/groups, KH, KW)    b: (C_out,) or None
@@ -37,23 +39,12 @@ def conv_transpose2d_forward_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | N
     """
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     oph, opw = pair(output_padding)
-    N, C_in, H, W = x.shape
+    N, _, H, W = x.shape
     _, Cog, KH, KW = w.shape
-    Cg = C_in // groups
     H_out = transposed_out_size(H, KH, sh, ph, oph, dh)
     W_out = transposed_out_size(W, KW, sw, pw, opw, dw)
-    # the uncropped canvas; padding then removes p rows/columns from each side
-    y_full = np.zeros((N, Cog * groups, H_out + 2 * ph, W_out + 2 * pw), dtype=x.dtype)
-    for n in range(N):
-        for c in range(C_in):
-            g = c // Cg
-            for i in range(H):
-                for j in range(W):
-                    # x[n, c, i, j] stamps its kernel w[c] (all Cog outputs of its group)
-                    y_full[n, g * Cog:(g + 1) * Cog,
-                           i * sh:i * sh + dh * (KH - 1) + 1:dh,
-                           j * sw:j * sw + dw * (KW - 1) + 1:dw] += x[n, c, i, j] * w[c]
-    y = y_full[:, :, ph:ph + H_out, pw:pw + W_out].copy()
+    y = conv2d_backward_input_ref(x, w, (N, Cog * groups, H_out, W_out), stride, padding,
+                                  dilation, groups)
     if b is not None:
         y += b.reshape(1, -1, 1, 1)
     return y

@@ -11,11 +11,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["ADD", "SUB", "MUL", "DIV", "add_ref", "sub_ref", "mul_ref", "div_ref", "neg_ref",
-           "abs_ref", "sign_ref", "sqrt_ref", "pow_ref", "add_cpu", "sub_cpu", "mul_cpu", "div_cpu",
-           "neg_cpu", "abs_cpu", "sign_cpu", "sqrt_cpu", "pow_cpu"]
+__all__ = ["ADD", "SUB", "MUL", "DIV", "PARALLEL_MIN_SIZE", "add_ref", "sub_ref", "mul_ref",
+           "div_ref", "neg_ref", "abs_ref", "sign_ref", "sqrt_ref", "pow_ref", "add_cpu",
+           "sub_cpu", "mul_cpu", "div_cpu", "neg_cpu", "abs_cpu", "sign_cpu", "sqrt_cpu",
+           "pow_cpu"]
 
 ADD, SUB, MUL, DIV = 0, 1, 2, 3
+# Below this many elements a binary op stays on NumPy's ufunc: small arrays are not worth
+# waking the thread pool for.
+PARALLEL_MIN_SIZE = 16384
 _UFUNC = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide}
 
 
@@ -83,8 +87,7 @@ def _binary_same_shape(op, a, b, out):
 
 
 def _binary_cpu(op: int, a, b):
-    # Small arrays are not worth waking the thread pool for.
-    if a.shape != b.shape or a.dtype != b.dtype or a.size < 16384:
+    if a.shape != b.shape or a.dtype != b.dtype or a.size < PARALLEL_MIN_SIZE:
         return _UFUNC[op](a, b)
     a = np.ascontiguousarray(a)
     b = np.ascontiguousarray(b)

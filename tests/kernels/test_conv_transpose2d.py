@@ -1,4 +1,5 @@
-"""conv_transpose2d kernels: fast == ref, gradients, output sizes, a stamp, the adjoint identity."""
+"""conv_transpose2d kernels: fast == ref, gradients, output sizes and values, a stamp, the
+adjoint identity."""
 import numpy as np
 import pytest
 
@@ -75,22 +76,53 @@ def test_gradcheck(case, impl, rng):
     np.testing.assert_allclose(db, numerical_gradient(f, b, dy), rtol=1e-5, atol=1e-6)
 
 
+def _stamp_counts(size, k, s, p, d):
+    """How many (input pixel i, tap t) pairs land on each output position o along one axis:
+    #{(i, t) : i*s + t*d - p = o}, 0 <= i < size, 0 <= t < k, for o in 0 .. size_out - 1
+    (the caller slices to the output size). With all-ones x and w, y is C_in times the
+    product of the row and column counts."""
+    out = np.zeros((size - 1) * s + d * (k - 1) + 1 - p + s, dtype=int)
+    for i in range(size):
+        for t in range(k):
+            o = i * s + t * d - p
+            if 0 <= o < out.size:
+                out[o] += 1
+    return out
+
+
 @pytest.mark.parametrize("fwd", [conv_transpose2d_forward_ref, conv_transpose2d_forward_cpu])
-def test_output_size(fwd):
+def test_output_size_and_values(fwd):
     # H_out = (H-1)*s - 2p + d*(KH-1) + output_padding + 1 = 4*2 - 2 + 2*2 + 1 + 1 = 12
     # W_out = (3-1)*2 - 2 + 2*2 + 0 + 1 = 7
+    # All ones: y[n, o, a, b] = C_in * rows(a) * cols(b), rows(a) = #{(i, p): 2i + 2p - 1 = a}.
+    # Stride 2 and dilation 2 put every stamp on an even canvas row, i.e. an odd a; for
+    # a = 2k - 1, the pairs with i + p = k (i in 0..4, p in 0..2) number 2, 3, 3, 3, 2, 1 for
+    # k = 1..6 (k = 0 is cropped by the padding). Row 11 exists only through
+    # output_padding, and the k = 6 stamp reaches it. Columns likewise: 2, 3, 2 for k = 1..3.
+    rows = np.array([0, 2, 0, 3, 0, 3, 0, 3, 0, 2, 0, 1])
+    cols = np.array([0, 2, 0, 3, 0, 2, 0])
     y = fwd(np.ones((1, 2, 5, 3)), np.ones((2, 3, 3, 3)), None, stride=2, padding=1,
             output_padding=(1, 0), dilation=2)
     assert y.shape == (1, 3, 12, 7)
+    np.testing.assert_array_equal(y[0], np.broadcast_to(2 * np.outer(rows, cols), (3, 12, 7)))
+    np.testing.assert_array_equal(rows, _stamp_counts(5, 3, 2, 1, 2)[:12])
+    np.testing.assert_array_equal(cols, _stamp_counts(3, 3, 2, 1, 2)[:7])
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
 @pytest.mark.parametrize("fwd", [conv_transpose2d_forward_ref, conv_transpose2d_forward_cpu])
 def test_fsrcnn_upsamples_exactly(fwd, n):
     # 9x9, stride n, padding 4, output_padding n-1: (H-1)n - 8 + 8 + (n-1) + 1 = n*H
+    # All ones: y = C_in * rows(a) * cols(b), rows(a) = #{i : 0 <= a + 4 - i*n <= 8}. For
+    # n = 3 and H = 5: a = 0, 1 see i = 0, 1; a = 2..10 three inputs (9 taps span 3
+    # strides); a = 11..13 see i = 3, 4; a = 14 only i = 4 (14 + 4 - 12 = 6).
     y = fwd(np.ones((1, 3, 5, 6)), np.ones((3, 1, 9, 9)), None, stride=n, padding=4,
             output_padding=n - 1)
     assert y.shape == (1, 1, 5 * n, 6 * n)
+    rows, cols = _stamp_counts(5, 9, n, 4, 1)[:5 * n], _stamp_counts(6, 9, n, 4, 1)[:6 * n]
+    if n == 3:
+        np.testing.assert_array_equal(rows, [2, 2] + [3] * 9 + [2, 2, 2, 1])
+    np.testing.assert_array_equal(y[0, 0], 3 * np.outer(rows, cols))
 
 
 @pytest.mark.parametrize("fwd", [conv_transpose2d_forward_ref, conv_transpose2d_forward_cpu])
