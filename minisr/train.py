@@ -173,6 +173,10 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
     step, elapsed, best = 0, 0.0, -math.inf
     if resume:
         extra, _ = load_checkpoint(last, model, optimizer, scheduler)
+        if str(extra.get("recipe_hash")) != recipe["_hash"]:
+            raise ValueError(f"train: {last} was made by another recipe (hash "
+                             f"{extra.get('recipe_hash')}, this one {recipe['_hash']}); "
+                             f"resume with the recipe that started the run")
         step, elapsed, best = int(extra["step"]), float(extra["elapsed"]), float(extra["best"])
     else:
         init = init or recipe.get("init")

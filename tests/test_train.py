@@ -72,6 +72,13 @@ def test_ctrl_c_then_resume_continues_bit_for_bit(folder, tmp_path, monkeypatch)
     assert (tmp_path / "a" / "best.npz").exists()
 
 
+def test_resume_refuses_a_checkpoint_of_another_recipe(folder, tmp_path):
+    T.train(_recipe(steps=2), folder, tmp_path / "run", progress=False)
+    with pytest.raises(ValueError, match="was made by another recipe"):
+        T.train(_recipe(steps=4, _hash="other"), folder, tmp_path / "run", resume=True,
+                progress=False)
+
+
 def test_lr_multipliers_make_groups(folder):
     r = _recipe(lr_mult={"conv3": 0.1})
     opt, _ = T.build_optimizer(models.get("espcn", 2), r)
