@@ -4,7 +4,8 @@ A ``Function`` subclass holds a primitive's ``forward`` and ``backward`` side by
 instance itself is the context (``ctx``) that carries what backward needs. Both call only
 ``ctx.backend.<primitive>``, so one Function serves every backend (ref, cpu, cuda).
 ``Tensor.backward`` sorts the graph topologically without recursion (deep networks would
-overflow Python's stack) and accumulates gradients. Operators such as ``+`` and ``*`` are
+overflow Python's stack) and accumulates gradients with the backend's ``add``, so nothing
+here touches the data with NumPy: it may live on a GPU (``Tensor.to('cuda')``). Operators such as ``+`` and ``*`` are
 attached to ``Tensor`` by ``minisr.ops``. Read next: ``ops/arithmetic.py``.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 
 import numpy as np
 
-from minisr.backend import backend_for
+from minisr.backend import backend_for, device_of, is_device_array, to_device
 
 __all__ = ["is_grad_enabled", "no_grad", "Tensor", "Function"]
 
@@ -40,13 +41,21 @@ def no_grad():
 class Tensor:
     """An array plus what reverse mode needs: ``grad``, ``requires_grad`` and ``_ctx``.
 
-    ``data`` is a NumPy array (float32 unless given otherwise); ``_ctx`` is the Function
-    that produced the tensor (None for leaves). Only leaves keep their ``grad``.
+    ``data`` is a NumPy array (float32 unless given otherwise) or a numba CUDA device array
+    (kept as it is); ``_ctx`` is the Function that produced the tensor (None for leaves).
+    Only leaves keep their ``grad``.
     """
 
     def __init__(self, data, requires_grad: bool = False, dtype=None, _ctx=None):
         if isinstance(data, Tensor):
             data = data.data
+        if is_device_array(data):
+            if dtype is not None and np.dtype(dtype) != data.dtype:
+                raise ValueError(f"Tensor: device data is {data.dtype}, not {np.dtype(dtype)}; "
+                                 f"cast on the host before .to('cuda')")
+            self.data, self.grad, self._ctx = data, None, _ctx
+            self.requires_grad = bool(requires_grad)
+            return
         # NumPy arrays and scalars keep a float dtype (ops on 0-d arrays return
         # np.float64 scalars); Python numbers, lists and integer data become float32.
         if dtype is None and not (isinstance(data, (np.ndarray, np.generic))
@@ -58,10 +67,11 @@ class Tensor:
         self._ctx = _ctx
 
     # --- array-like views -------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
+    shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
     size = property(lambda self: self.data.size)
+    device = property(lambda self: device_of(self.data), doc="'cpu' or 'cuda'.")
 
     def __len__(self) -> int:
         return len(self.data)
@@ -71,12 +81,20 @@ class Tensor:
         return f"Tensor(shape={self.shape}, dtype={self.dtype}{flag})"
 
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared, not copied)."""
-        return self.data
+        """The data as a NumPy array (shared, not copied, on the CPU; copied from a GPU)."""
+        return to_device(self.data, "cpu")
+
+    def to(self, device: str) -> "Tensor":
+        """This tensor on ``device`` ('cpu' or 'cuda'): itself if already there, else a new
+        leaf holding a copy (with the same ``requires_grad``, cut from the graph)."""
+        if device_of(self.data) == device:
+            return self
+        return Tensor(to_device(self.data, device), requires_grad=self.requires_grad)
 
     def item(self) -> float:
         """The value of a one-element tensor as a Python float."""
-        return float(self.data.reshape(-1)[0]) if self.data.size == 1 else self._not_scalar()
+        return float(self.numpy().reshape(-1)[0]) if self.data.size == 1 \
+            else self._not_scalar()
 
     def _not_scalar(self):
         raise ValueError(f"item: tensor of shape {self.shape} is not a single value")
@@ -114,18 +132,26 @@ class Tensor:
         if not self.requires_grad:
             raise RuntimeError("backward: tensor does not require grad (built under "
                                "no_grad, or from leaves without requires_grad=True)")
+        be = backend_for(self.data)
         if grad is None:
             if self.size != 1:
                 raise RuntimeError(f"backward: grad must be given for shape {self.shape}")
-            grad = np.ones(self.shape, dtype=self.dtype)
-        grads = {id(self): np.asarray(grad, dtype=self.dtype)}
+            grad = be.full(self.shape, 1, self.dtype)
+        elif isinstance(grad, Tensor):
+            grad = grad.data
+        if device_of(grad) != self.device:
+            raise ValueError(f"backward: grad is on {device_of(grad)}, the tensor on "
+                             f"{self.device}")
+        if not is_device_array(grad):
+            grad = np.asarray(grad, dtype=self.dtype)
+        grads = {id(self): grad}
         for node in reversed(self._topological_order()):
             g = grads.pop(id(node), None)
             if g is None:
                 continue
             ctx = node._ctx
             if ctx is None:
-                node.grad = g if node.grad is None else node.grad + g
+                node.grad = g if node.grad is None else be.add(node.grad, g)
                 continue
             in_grads = ctx.backward(g)
             if not isinstance(in_grads, tuple):
@@ -137,7 +163,7 @@ class Tensor:
                     raise RuntimeError(f"{type(ctx).__name__}.backward returned a gradient "
                                        f"of shape {pg.shape} for an input of {parent.shape}")
                 key = id(parent)
-                grads[key] = pg if key not in grads else grads[key] + pg
+                grads[key] = pg if key not in grads else be.add(grads[key], pg)
 
 
 class Function:
@@ -168,7 +194,11 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs) -> Tensor:
-        first = next(a for a in args if isinstance(a, Tensor))
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        first = tensors[0]
+        if any(t.device != first.device for t in tensors):
+            raise ValueError(f"{cls.__name__}: inputs on different devices "
+                             f"{[t.device for t in tensors]}; move them with .to()")
         ctx = cls(backend_for(first.data), args)
         raw = [a.data if isinstance(a, Tensor) else a for a in args]
         y = ctx.forward(*raw, **kwargs)

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from minisr.backend import backend_for
+from minisr.backend import backend_for, is_device_array, to_device
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "clip_grad_norm", "LRScheduler", "StepLR",
            "MultiStepLR", "CosineAnnealingLR"]
@@ -50,7 +50,9 @@ class Optimizer:
         for k, group, p in self._indexed():
             if p.grad is not None:
                 state = self.state.setdefault(k, {})
-                self._update(p.data, np.ascontiguousarray(p.grad, dtype=p.dtype), state, group)
+                g = p.grad if is_device_array(p.grad) else \
+                    np.ascontiguousarray(p.grad, dtype=p.dtype)
+                self._update(p.data, g, state, group)
 
     def _update(self, p, g, state, group):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -59,7 +61,8 @@ class Optimizer:
         """Per-parameter state and per-group settings (not the parameters themselves)."""
         groups = {str(i): {k: v for k, v in g.items() if k != "params"}
                   for i, g in enumerate(self.param_groups)}
-        state = {str(k): dict(v) for k, v in self.state.items()}
+        state = {str(k): {n: (to_device(a, "cpu") if is_device_array(a) else a)
+                          for n, a in v.items()} for k, v in self.state.items()}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, sd: dict) -> None:
@@ -74,8 +77,8 @@ class Optimizer:
         self.state = {}
         for k, st in sd["state"].items():
             p = params[int(k)]
-            self.state[int(k)] = {n: (np.array(v, dtype=p.dtype) if np.ndim(v) else _plain(v))
-                                  for n, v in st.items()}
+            self.state[int(k)] = {n: (to_device(np.array(v, dtype=p.dtype), p.device)
+                                      if np.ndim(v) else _plain(v)) for n, v in st.items()}
 
 
 def _plain(v):
@@ -98,9 +101,10 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group):
         first = "momentum_buffer" not in state
+        be = backend_for(p)  # state lives with its parameter (CPU or GPU)
         if first:
-            state["momentum_buffer"] = np.zeros_like(p)
-        backend_for(p).sgd_step(p, g, state["momentum_buffer"], group["lr"],
+            state["momentum_buffer"] = be.full(p.shape, 0, p.dtype)
+        be.sgd_step(p, g, state["momentum_buffer"], group["lr"],
                                 group["momentum"], group["dampening"],
                                 group["weight_decay"], group["nesterov"], first)
 
@@ -121,10 +125,12 @@ class Adam(Optimizer):
                                       weight_decay=weight_decay))
 
     def _update(self, p, g, state, group):
+        be = backend_for(p)  # state lives with its parameter (CPU or GPU)
         if "step" not in state:
-            state.update(step=0, exp_avg=np.zeros_like(p), exp_avg_sq=np.zeros_like(p))
+            state.update(step=0, exp_avg=be.full(p.shape, 0, p.dtype),
+                         exp_avg_sq=be.full(p.shape, 0, p.dtype))
         state["step"] += 1
-        backend_for(p).adam_step(p, g, state["exp_avg"], state["exp_avg_sq"], group["lr"],
+        be.adam_step(p, g, state["exp_avg"], state["exp_avg_sq"], group["lr"],
                                  group["beta1"], group["beta2"], group["eps"],
                                  group["weight_decay"], state["step"], self.decoupled)
 
@@ -146,11 +152,12 @@ def clip_grad_norm(params, max_norm: float) -> float:
     replaced by scaled copies, never modified in place (they may be shared arrays).
     """
     params = [p for p in params if p.grad is not None]
-    total = math.sqrt(sum(float(np.sum(np.square(p.grad, dtype=np.float64))) for p in params))
+    total = math.sqrt(sum(backend_for(p.grad).sum_of_squares(p.grad) for p in params))
     if total > max_norm:
         scale = max_norm / (total + 1e-6)
         for p in params:
-            p.grad = p.grad * p.grad.dtype.type(scale)
+            be = backend_for(p.grad)
+            p.grad = be.mul(p.grad, be.full((), scale, p.grad.dtype))
     return total
 
 

@@ -1,4 +1,5 @@
-"""Elementwise arithmetic: add, sub, mul, div (broadcasting), neg, abs, sign, sqrt, pow.
+"""Elementwise arithmetic: add, sub, mul, div (broadcasting), neg, abs, sign, sqrt, pow, and
+``full`` (a new array of one value: the initial gradient, optimizer state, constants).
 
 The ``_ref`` functions are NumPy expressions with broadcasting: they are the spec. The
 ``_cpu`` functions run one fused, multi-threaded Numba loop when both operands have the
@@ -14,7 +15,7 @@ from numba import njit, prange
 __all__ = ["ADD", "SUB", "MUL", "DIV", "PARALLEL_MIN_SIZE", "add_ref", "sub_ref", "mul_ref",
            "div_ref", "neg_ref", "abs_ref", "sign_ref", "sqrt_ref", "pow_ref", "add_cpu",
            "sub_cpu", "mul_cpu", "div_cpu", "neg_cpu", "abs_cpu", "sign_cpu", "sqrt_cpu",
-           "pow_cpu"]
+           "pow_cpu", "full_ref", "full_cpu"]
 
 ADD, SUB, MUL, DIV = 0, 1, 2, 3
 # Below this many elements a binary op stays on NumPy's ufunc: small arrays are not worth
@@ -24,6 +25,16 @@ _UFUNC = {ADD: np.add, SUB: np.subtract, MUL: np.multiply, DIV: np.divide}
 
 
 # --- reference --------------------------------------------------------------------------
+
+def full_ref(shape, value: float, dtype) -> np.ndarray:
+    """A new array of ``shape`` holding ``value`` everywhere (ones for a loss's initial
+    gradient, zeros for optimizer state, a 0-d constant for ``x * 0.5``).
+
+    Shape:
+        returns: shape (may be ())
+    """
+    return np.full(shape, value, dtype=dtype)
+
 
 def add_ref(a, b):
     """y = a + b (broadcasting). Shape: a, b broadcastable -> y: broadcast shape."""
@@ -123,3 +134,4 @@ abs_cpu = abs_ref
 sign_cpu = sign_ref
 sqrt_cpu = sqrt_ref
 pow_cpu = pow_ref
+full_cpu = full_ref

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["sum_ref", "mean_ref", "broadcast_to_ref", "sum_to_shape_ref", "sum_cpu", "mean_cpu",
-           "broadcast_to_cpu", "sum_to_shape_cpu"]
+           "broadcast_to_cpu", "sum_to_shape_cpu", "sum_of_squares_ref", "sum_of_squares_cpu"]
 
 
 def sum_ref(x, axis=None, keepdims: bool = False):
@@ -50,7 +50,18 @@ def sum_to_shape_ref(g, shape):
     return np.sum(g, axis=axes, keepdims=True).reshape(shape).astype(g.dtype, copy=False)
 
 
+def sum_of_squares_ref(x) -> float:
+    """sum(x^2) accumulated in float64, as a Python float (the global norm of gradient
+    clipping).
+
+    Shape:
+        x: any    returns: a float
+    """
+    return float(np.sum(np.square(x, dtype=np.float64)))
+
+
 sum_cpu = sum_ref
+sum_of_squares_cpu = sum_of_squares_ref
 mean_cpu = mean_ref
 broadcast_to_cpu = broadcast_to_ref
 sum_to_shape_cpu = sum_to_shape_ref

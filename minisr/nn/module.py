@@ -12,6 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from minisr.autograd import Tensor
+from minisr.backend import DEVICES, device_of, to_device
 
 __all__ = ["Parameter", "Module", "Sequential"]
 
@@ -86,17 +87,25 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
-    def to(self, dtype) -> "Module":
-        """Cast every parameter to ``dtype`` in place (e.g. float64 for gradchecks)."""
+    def to(self, dtype_or_device) -> "Module":
+        """Move every parameter in place: to a device ('cpu' or 'cuda'), or cast it to a
+        dtype (e.g. ``np.float64`` for gradchecks; the cast runs on the host). Grads are
+        dropped. Make optimizers after moving, so their state lives with the parameters."""
+        is_device = isinstance(dtype_or_device, str) and dtype_or_device in DEVICES
         for p in self.parameters():
-            p.data = p.data.astype(dtype)
+            if is_device:
+                p.data = to_device(p.data, dtype_or_device)
+            else:
+                device = device_of(p.data)
+                p.data = to_device(to_device(p.data, "cpu").astype(dtype_or_device), device)
             p.grad = None
         return self
 
     # --- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """{dotted name: array copy} of every parameter."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {name: (p.data.copy() if p.device == "cpu" else p.numpy())
+                for name, p in self.named_parameters()}
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
         """Copy arrays into the parameters of the same names (cast to their dtype).
@@ -115,7 +124,7 @@ class Module:
             raise ValueError(f"load_state_dict ({type(self).__name__}): " + "; ".join(problems))
         for k, p in params.items():
             if k in state:
-                p.data = np.array(state[k], dtype=p.dtype)
+                p.data = to_device(np.array(state[k], dtype=p.dtype), p.device)
                 p.grad = None
 
     def __repr__(self) -> str:

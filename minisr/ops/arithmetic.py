@@ -2,13 +2,15 @@
 
 Each Function's backward folds a broadcast gradient back onto its operand with
 ``sum_to_shape`` (the adjoint of broadcasting). Python scalars become constant 0-d arrays
-of the tensor's dtype, so ``x * 0.5`` stays float32. Read next: ``ops/reduce.py``.
+of the tensor's dtype, made by its backend's ``full`` (so on its device), so ``x * 0.5``
+stays float32. Read next: ``ops/reduce.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from minisr.autograd import Function, Tensor
+from minisr.backend import backend_for
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Neg", "Pow", "Abs", "Sqrt", "add", "sub",
            "mul", "div", "neg", "pow", "abs", "sqrt"]
@@ -18,7 +20,9 @@ def _as_tensor(value, like: Tensor) -> Tensor:
     """``value`` as a Tensor: itself if it is one, else a constant of ``like``'s dtype."""
     if isinstance(value, Tensor):
         return value
-    return Tensor(np.asarray(value, dtype=like.dtype))
+    if isinstance(value, np.ndarray) and value.ndim:
+        return Tensor(np.asarray(value, dtype=like.dtype))
+    return Tensor(backend_for(like.data).full((), float(value), like.dtype))
 
 
 def _operands(a, b) -> tuple[Tensor, Tensor]:
@@ -108,7 +112,7 @@ class Pow(Function):
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
         be = ctx.backend
-        slope = be.mul(be.pow(x, ctx.p - 1), np.asarray(ctx.p, dtype=x.dtype))
+        slope = be.mul(be.pow(x, ctx.p - 1), be.full((), ctx.p, x.dtype))
         return be.mul(dy, slope), None
 
 

@@ -48,7 +48,7 @@ class Mean(Function):
     def backward(ctx, dy):
         be = ctx.backend
         dy = be.div(dy.reshape(_kept_shape(ctx.x_shape, ctx.axes)),
-                    np.asarray(ctx.count, dtype=dy.dtype))
+                    be.full((), ctx.count, dy.dtype))
         return be.broadcast_to(dy, ctx.x_shape), None, None
 
 
