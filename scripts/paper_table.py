@@ -2,6 +2,7 @@
 measured now from the shipped weights, beside the papers' numbers.
 
     python scripts/paper_table.py [--datasets ../shared/datasets] [--self-ensemble]
+                                  [--update-readme]
 """
 from __future__ import annotations
 
@@ -61,8 +62,17 @@ def main() -> None:
     p.add_argument("--datasets", type=Path,
                    default=Path(__file__).resolve().parents[1].parent / "shared" / "datasets")
     p.add_argument("--self-ensemble", action="store_true")
+    p.add_argument("--update-readme", action="store_true",
+                   help="also replace the table between the README's results-table markers")
     args = p.parse_args()
-    print(markdown(measure(args.datasets, args.self_ensemble)))
+    table = markdown(measure(args.datasets, args.self_ensemble))
+    print(table)
+    if args.update_readme:
+        readme = Path(__file__).resolve().parents[1] / "README.md"
+        text = readme.read_text()
+        start, end = "<!-- results-table -->\n", "\n<!-- /results-table -->"
+        a, b = text.index(start) + len(start), text.index(end)
+        readme.write_text(text[:a] + table + text[b:])
 
 
 if __name__ == "__main__":
