@@ -1,0 +1,96 @@
+"""The cuda table against the cpu table (STYLE.md section 6, check 3), in the simulator by
+default (``conftest.py`` sets NUMBA_ENABLE_CUDASIM=1; export =0 on a GPU).
+
+Every case of ``cases.py`` runs forward and backward through autograd on 'cuda' and on
+'cpu' in float32, so each CUDA primitive meets its CPU twin in both passes. New device
+arrays are NaN-filled (``_launch.POISON``), so an output element a kernel forgets to write
+shows up. The tiled conv2d forward is checked against the simple one; a tiny ESPCN-like net
+trains to the CPU's loss sequence. Skips when numba-cuda is missing or finds no device.
+"""
+import numpy as np
+import pytest
+
+cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed "
+                           "(pip install 'minisr[cuda]')")
+
+from minisr import backend  # noqa: E402
+from minisr.autograd import Tensor  # noqa: E402
+from tests.cases import CASES  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not backend.cuda_available(),
+                                reason="numba.cuda finds no GPU and the simulator is off")
+
+
+@pytest.fixture
+def poisoned():
+    from minisr.kernels.cuda import _launch
+    _launch.POISON = True
+    yield
+    _launch.POISON = False
+
+
+def _run(case, arrays, dy, device):
+    ts = [Tensor(a.copy(), requires_grad=True).to(device) for a in arrays]
+    y = case.fn(*ts)
+    y.backward(Tensor(dy.astype(y.dtype)).to(device))
+    return y.numpy(), [backend.to_device(t.grad, "cpu") for t in ts]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_cuda_matches_cpu_float32(case, poisoned):
+    arrays = [a.astype(np.float32) for a in case.arrays(seed=1)]
+    y_cpu = case.fn(*[Tensor(a) for a in arrays]).data
+    dy = np.random.default_rng(2).standard_normal(y_cpu.shape)
+    y_cpu, g_cpu = _run(case, arrays, dy, "cpu")
+    y_gpu, g_gpu = _run(case, arrays, dy, "cuda")
+    atol = 1e-5 * max(a.size for a in arrays) ** 0.5
+    assert y_gpu.dtype == np.float32 and y_gpu.shape == y_cpu.shape
+    np.testing.assert_allclose(y_gpu, y_cpu, rtol=1e-5, atol=atol)
+    for k, (gg, gc) in enumerate(zip(g_gpu, g_cpu)):
+        assert gg.dtype == np.float32
+        np.testing.assert_allclose(gg, gc, rtol=1e-5, atol=atol, err_msg=f"input {k}")
+
+
+@pytest.mark.parametrize("k, pad, groups", [(3, 1, 1), (5, 2, 2)])
+def test_tiled_conv2d_forward_matches_simple(k, pad, groups, poisoned):
+    from minisr.kernels.cuda.conv2d import _conv2d_forward_simple, _conv2d_forward_tiled
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 19, 21)).astype(np.float32)   # 2 x 2 tiles, ragged edge
+    w = rng.standard_normal((2, 2 // groups, k, k)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    xd, wd, bd = (backend.to_device(a, "cuda") for a in (x, w, b))
+    simple = _conv2d_forward_simple(xd, wd, bd, 1, pad, 1, groups).copy_to_host()
+    tiled = _conv2d_forward_tiled(xd, wd, bd, 1, pad, 1, groups).copy_to_host()
+    np.testing.assert_allclose(tiled, simple, rtol=1e-5, atol=1e-5)
+    cpu = backend.get_backend("cpu").conv2d_forward(x, w, b, 1, pad, 1, groups)
+    np.testing.assert_allclose(tiled, cpu, rtol=1e-5, atol=1e-5)
+
+
+def _espcn_losses(device: str, steps: int = 3) -> list[float]:
+    from minisr.nn import losses
+    from minisr.nn.layers import Conv2d, PixelShuffle, Tanh
+    from minisr.nn.module import Sequential
+    from minisr.optim import Adam
+    rng = np.random.default_rng(0)
+    net = Sequential(Conv2d(1, 4, 5, padding=2), Tanh(), Conv2d(4, 4, 3, padding=1),
+                     PixelShuffle(2))
+    for p in net.parameters():   # same weights on both devices, whatever init does
+        p.data = (0.3 * rng.standard_normal(p.shape)).astype(np.float32)
+    net.to(device)
+    opt = Adam(net.parameters(), lr=1e-2)
+    x = Tensor(rng.standard_normal((2, 1, 5, 6)).astype(np.float32)).to(device)
+    t = Tensor(rng.standard_normal((2, 1, 10, 12)).astype(np.float32)).to(device)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = losses.mse_loss(net(x), t)
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    return out
+
+
+def test_espcn_like_training_matches_cpu():
+    cpu, gpu = _espcn_losses("cpu"), _espcn_losses("cuda")
+    assert cpu[-1] < cpu[0]
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)
