@@ -31,7 +31,23 @@ def jupyter_path(tmp_path_factory) -> pathlib.Path:
 
 
 def test_there_are_notebooks():
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_outputs_come_from_the_committed_code(path):
+    # scripts/run_tutorials.py stores the hash of the code cells it executed; editing a
+    # cell without re-running the script leaves outputs that the code no longer produces.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "run_tutorials", TUTORIALS.parent / "scripts" / "run_tutorials.py")
+    run_tutorials = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_tutorials)
+    nb = nbformat.read(path, as_version=4)
+    recorded = nb.metadata.get("minisr", {}).get("source_sha256")
+    assert recorded == run_tutorials.source_hash(nb), \
+        f"{path.name}: re-run `python scripts/run_tutorials.py {path.relative_to(TUTORIALS.parent)}`"
+    assert any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
