@@ -62,6 +62,9 @@ def save_npz(path, tree: dict, meta: dict | None = None) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **flat)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would make weights private
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
