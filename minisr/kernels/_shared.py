@@ -1,11 +1,75 @@
-"""Scalar ``@njit`` helpers called by CPU loops and, later, by CUDA kernels.
+"""Scalar ``@njit`` helpers called by the CPU loops and by the CUDA kernels.
 
 One definition of each piece of scalar math (the cubic interpolation weight, the SSIM
-term, ...) keeps the CPU and GPU paths from drifting apart.
+term, a binary arithmetic op, one element's SGD or Adam update) keeps the CPU and GPU
+paths from drifting apart. numba-cuda compiles an ``@njit`` function called from a
+``@cuda.jit`` kernel as a device function, so the same source runs in both places.
+
+Rules for the helpers (they run inside float32 loops, on CPU and GPU):
+- no Python float literal meets an argument (``x * 2.0`` would promote float32 to float64):
+  the callers pass every constant, already in the data's dtype, or a bool flag;
+- ``math`` functions, not NumPy's (``math.sqrt`` of a float32 stays float32 in both targets);
+- ``error_model="numpy"`` where they divide: x / 0 gives inf or nan as in NumPy, without the
+  zero check that Python semantics would add, which stops the CPU loop from vectorising.
 """
 from __future__ import annotations
 
-from numba import njit  # noqa: F401  (used by the helpers below)
+import math
+
+from numba import njit
+
+__all__ = ["ADD", "SUB", "MUL", "DIV", "binary_op", "sgd_update", "adam_update",
+           "ssim_term", "cubic_weight"]
+
+ADD, SUB, MUL, DIV = 0, 1, 2, 3   # the binary ops, as the ``op`` argument of binary_op
+
+
+@njit(cache=True, error_model="numpy")
+def binary_op(op: int, u, v):
+    """u + v, u - v, u * v or u / v for op = ADD, SUB, MUL, DIV."""
+    if op == ADD:
+        return u + v
+    if op == SUB:
+        return u - v
+    if op == MUL:
+        return u * v
+    return u / v
+
+
+@njit(cache=True, error_model="numpy")
+def sgd_update(p, g, buf, lr, momentum, damp_keep, weight_decay, use_momentum, use_decay,
+               nesterov, first_step):
+    """One element of an SGD step (formulas: ``kernels/optim.sgd_step_ref``).
+
+    Returns the new (p, buf); buf is returned unchanged when ``use_momentum`` is False.
+    ``damp_keep`` is 1 - dampening; ``use_momentum`` / ``use_decay`` say whether momentum /
+    weight_decay are non-zero (flags, so the helper never compares with a float literal).
+    """
+    d = g
+    if use_decay:
+        d = d + weight_decay * p
+    if use_momentum:
+        buf = d if first_step else momentum * buf + damp_keep * d
+        d = d + momentum * buf if nesterov else buf
+    return p - lr * d, buf
+
+
+@njit(cache=True, error_model="numpy")
+def adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decay_keep, one_m_b1,
+                one_m_b2, bc1, bc2, use_decay, decoupled):
+    """One element of an Adam / AdamW step (formulas: ``kernels/optim.adam_step_ref``).
+
+    Returns the new (p, m, v). The caller passes the combined constants: decay_keep =
+    1 - lr * weight_decay, one_m_b1 = 1 - beta1, one_m_b2 = 1 - beta2, and the bias
+    corrections bc1 = 1 - beta1^step, bc2 = 1 - beta2^step.
+    """
+    if decoupled:
+        p = p * decay_keep
+    elif use_decay:
+        g = g + weight_decay * p
+    m = beta1 * m + one_m_b1 * g
+    v = beta2 * v + one_m_b2 * g * g
+    return p - lr * (m / bc1) / (math.sqrt(v / bc2) + eps), m, v
 
 
 @njit(cache=True)

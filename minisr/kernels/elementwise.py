@@ -12,12 +12,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from minisr.kernels._shared import ADD, DIV, MUL, SUB, binary_op
+
 __all__ = ["ADD", "SUB", "MUL", "DIV", "PARALLEL_MIN_SIZE", "add_ref", "sub_ref", "mul_ref",
            "div_ref", "neg_ref", "abs_ref", "sign_ref", "sqrt_ref", "pow_ref", "add_cpu",
            "sub_cpu", "mul_cpu", "div_cpu", "neg_cpu", "abs_cpu", "sign_cpu", "sqrt_cpu",
            "pow_cpu", "full_ref", "full_cpu"]
 
-ADD, SUB, MUL, DIV = 0, 1, 2, 3
 # Below this many elements a binary op stays on NumPy's ufunc: small arrays are not worth
 # waking the thread pool for.
 PARALLEL_MIN_SIZE = 16384
@@ -85,16 +86,10 @@ def pow_ref(x, p: float):
 
 @njit(parallel=True, cache=True)
 def _binary_same_shape(op, a, b, out):
-    # `op` is loop-invariant, so LLVM hoists the branch out of the vectorised loop.
+    # binary_op is inlined and `op` is loop-invariant, so LLVM hoists the branch out of the
+    # vectorised loop. The CUDA kernel calls the same binary_op.
     for i in prange(a.size):
-        if op == 0:
-            out[i] = a[i] + b[i]
-        elif op == 1:
-            out[i] = a[i] - b[i]
-        elif op == 2:
-            out[i] = a[i] * b[i]
-        else:
-            out[i] = a[i] / b[i]
+        out[i] = binary_op(op, a[i], b[i])
 
 
 def _binary_cpu(op: int, a, b):

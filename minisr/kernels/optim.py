@@ -5,12 +5,15 @@ that its documentation (torch.optim.SGD, Adam, AdamW) describes these too. Adam 
 & Ba (2015); AdamW's decoupled weight decay is Loshchilov & Hutter (2019). The ``_ref``
 functions are the formulas as whole-array NumPy statements; the ``_cpu`` functions do the
 same arithmetic, in the same order and dtype, in one fused multi-threaded pass over the
-raveled arrays. Read next: ``optim.py`` (the optimizer classes that own the state).
+raveled arrays; the per-element math is ``_shared.sgd_update`` / ``adam_update``, which the
+CUDA kernels call too. Read next: ``optim.py`` (the optimizer classes that own the state).
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from minisr.kernels._shared import adam_update, sgd_update
 
 __all__ = ["sgd_step_ref", "adam_step_ref", "sgd_step_cpu", "adam_step_cpu"]
 
@@ -82,33 +85,23 @@ def adam_step_ref(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, lr
 # for the reference. A Python float inside a float32 loop would run it in float64.
 
 @njit(parallel=True, cache=True)
-def _sgd_step_loop(p, g, buf, lr, momentum, damp_keep, weight_decay, nesterov, first_step):
-    zero = p.dtype.type(0)
+def _sgd_step_loop(p, g, buf, lr, momentum, damp_keep, weight_decay, use_momentum,
+                   use_decay, nesterov, first_step):
     for k in prange(p.size):
-        d = g[k]
-        if weight_decay != zero:
-            d = d + weight_decay * p[k]
-        if momentum != zero:
-            b = d if first_step else momentum * buf[k] + damp_keep * d
-            buf[k] = b
-            d = d + momentum * b if nesterov else b
-        p[k] = p[k] - lr * d
+        p[k], buf_k = sgd_update(p[k], g[k], buf[k] if use_momentum else p[k], lr, momentum,
+                                 damp_keep, weight_decay, use_momentum, use_decay, nesterov,
+                                 first_step)
+        if use_momentum:
+            buf[k] = buf_k
 
 
 @njit(parallel=True, cache=True)
 def _adam_step_loop(p, g, m, v, lr, beta1, beta2, eps, weight_decay, decay_keep,
-                    one_m_b1, one_m_b2, bc1, bc2, decoupled):
-    zero = p.dtype.type(0)
+                    one_m_b1, one_m_b2, bc1, bc2, use_decay, decoupled):
     for k in prange(p.size):
-        pk, gk = p[k], g[k]
-        if decoupled:
-            pk = pk * decay_keep
-        elif weight_decay != zero:
-            gk = gk + weight_decay * pk
-        mk = beta1 * m[k] + one_m_b1 * gk
-        vk = beta2 * v[k] + one_m_b2 * gk * gk
-        m[k], v[k] = mk, vk
-        p[k] = pk - lr * (mk / bc1) / (np.sqrt(vk / bc2) + eps)
+        p[k], m[k], v[k] = adam_update(p[k], g[k], m[k], v[k], lr, beta1, beta2, eps,
+                                       weight_decay, decay_keep, one_m_b1, one_m_b2, bc1,
+                                       bc2, use_decay, decoupled)
 
 
 def _flat_views(*arrays):
@@ -129,8 +122,8 @@ def sgd_step_cpu(p: np.ndarray, g: np.ndarray, buf: np.ndarray, lr: float, momen
     t = p.dtype.type
     g = np.ascontiguousarray(g).ravel()  # read only, so a copy is harmless
     p, buf = _flat_views(p, buf)
-    _sgd_step_loop(p, g, buf, t(lr), t(momentum), t(1 - dampening),
-                   t(weight_decay), bool(nesterov), bool(first_step))
+    _sgd_step_loop(p, g, buf, t(lr), t(momentum), t(1 - dampening), t(weight_decay),
+                   bool(momentum != 0), bool(weight_decay != 0), bool(nesterov), bool(first_step))
 
 
 def adam_step_cpu(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, lr: float,
@@ -146,4 +139,5 @@ def adam_step_cpu(p: np.ndarray, g: np.ndarray, m: np.ndarray, v: np.ndarray, lr
     p, m, v = _flat_views(p, m, v)
     _adam_step_loop(p, g, m, v, t(lr), t(beta1), t(beta2), t(eps),
                     t(weight_decay), t(1 - lr * weight_decay), t(1 - beta1), t(1 - beta2),
-                    t(1 - beta1 ** step), t(1 - beta2 ** step), bool(decoupled))
+                    t(1 - beta1 ** step), t(1 - beta2 ** step), bool(weight_decay != 0),
+                    bool(decoupled))

@@ -1,5 +1,6 @@
 """Launch helpers shared by the CUDA kernel files: grid sizes, allocation, flat views and
-the padded shape/stride tuples that let one kernel serve any rank up to ``ND``.
+the padded shape/stride tuples that let one kernel serve any rank up to ``ND``, and the
+device function that turns a thread's flat index into a 4-D one.
 
 Broadcasting and strided copies describe each operand by element strides over the output's
 index space (0 where an axis is broadcast), padded on the left to ``ND`` axes, so a kernel is
@@ -15,6 +16,14 @@ from numba import cuda
 ND = 6           # the largest rank the strided kernels handle
 TPB = 128        # threads per block of the 1-D launches
 POISON = False   # tests set True: new arrays start as NaN, so unwritten outputs show
+
+
+@cuda.jit(device=True)
+def unravel4(k, shape):
+    """The (a, b, c, d) index of flat element k of a C-ordered 4-D array of ``shape``: how
+    every one-thread-per-output kernel over NCHW (or OIHW) data finds its element."""
+    _, B, C, D = shape
+    return k // (B * C * D), (k // (C * D)) % B, (k // D) % C, k % D
 
 
 def grid_1d(n: int) -> tuple[int, int]:

@@ -15,7 +15,7 @@ import numpy as np
 from numba import cuda, float32
 
 from minisr.kernels._conv_blocks import conv_out_size, pair
-from minisr.kernels.cuda._launch import empty, grid_1d
+from minisr.kernels.cuda._launch import empty, grid_1d, unravel4
 from minisr.kernels.cuda.reduce import sum_cuda
 
 __all__ = ["conv2d_forward_cuda", "conv2d_backward_input_cuda", "conv2d_backward_weight_cuda",
@@ -34,8 +34,7 @@ def _conv2d_forward_kernel(x, w, b, has_bias, sh, sw, ph, pw, dh, dw, groups, y)
     N, C_out, H_out, W_out = y.shape
     _, C_in, H, W = x.shape
     _, Cg, KH, KW = w.shape
-    n, o = k // (C_out * H_out * W_out), (k // (H_out * W_out)) % C_out
-    i, j = (k // W_out) % H_out, k % W_out
+    n, o, i, j = unravel4(k, y.shape)
     g = o // (C_out // groups)
     acc = x.dtype.type(0)
     for c in range(Cg):
@@ -99,8 +98,7 @@ def _conv2d_backward_input_kernel(dy, w, sh, sw, ph, pw, dh, dw, groups, dx):
     _, C_out, H_out, W_out = dy.shape
     _, Cg, KH, KW = w.shape
     Cog = C_out // groups
-    n, ci = k // (C_in * H * W), (k // (H * W)) % C_in
-    h, v = (k // W) % H, k % W
+    n, ci, h, v = unravel4(k, dx.shape)
     g, c = ci // Cg, ci % Cg
     acc = dy.dtype.type(0)
     for p in range(KH):
@@ -126,8 +124,7 @@ def _conv2d_backward_weight_kernel(x, dy, sh, sw, ph, pw, dh, dw, groups, dwt):
     C_out, Cg, KH, KW = dwt.shape
     N, C_in, H, W = x.shape
     _, _, H_out, W_out = dy.shape
-    o, c = k // (Cg * KH * KW), (k // (KH * KW)) % Cg
-    p, q = (k // KW) % KH, k % KW
+    o, c, p, q = unravel4(k, dwt.shape)
     ci = (o // (C_out // groups)) * Cg + c
     acc = x.dtype.type(0)
     for n in range(N):

@@ -3,7 +3,8 @@ pow; full. The CPU twins are in ``kernels/elementwise.py``.
 
 One thread per output element. A binary kernel unravels its flat index over the output shape
 (padded to ``ND`` axes) and reads each operand through broadcast strides (0 on stretched
-axes), so one compiled kernel serves every rank and every broadcast pattern.
+axes), so one compiled kernel serves every rank and every broadcast pattern; the arithmetic
+is ``_shared.binary_op``, the CPU loop's.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from numba import cuda
 
 from minisr.kernels.cuda._launch import (ND, broadcast_strides, device, empty, flat, grid_1d,
                                          padded)
-from minisr.kernels.elementwise import ADD, DIV, MUL, SUB
+from minisr.kernels._shared import ADD, DIV, MUL, SUB, binary_op
 
 __all__ = ["add_cuda", "sub_cuda", "mul_cuda", "div_cuda", "neg_cuda", "abs_cuda",
            "sign_cuda", "sqrt_cuda", "pow_cuda", "full_cuda"]
@@ -33,15 +34,7 @@ def _binary_forward_kernel(op, a, sa, b, sb, y, shape):
         rem //= shape[d]
         ia += i * sa[d]
         ib += i * sb[d]
-    u, v = a[ia], b[ib]
-    if op == ADD:
-        y[k] = u + v
-    elif op == SUB:
-        y[k] = u - v
-    elif op == MUL:
-        y[k] = u * v
-    else:
-        y[k] = u / v
+    y[k] = binary_op(op, a[ia], b[ib])
 
 
 @cuda.jit

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from numba import cuda
 
-from minisr.kernels.cuda._launch import empty, grid_1d
+from minisr.kernels.cuda._launch import empty, grid_1d, unravel4
 
 __all__ = ["pixel_shuffle_cuda", "pixel_unshuffle_cuda"]
 
@@ -16,8 +16,7 @@ def _pixel_shuffle_forward_kernel(x, r, y):
     k = cuda.grid(1)
     if k >= y.size:
         return
-    N, C, Hr, Wr = y.shape
-    n, c, hh, ww = k // (C * Hr * Wr), (k // (Hr * Wr)) % C, (k // Wr) % Hr, k % Wr
+    n, c, hh, ww = unravel4(k, y.shape)
     y[n, c, hh, ww] = x[n, c * r * r + (hh % r) * r + ww % r, hh // r, ww // r]
 
 
@@ -26,8 +25,7 @@ def _pixel_unshuffle_forward_kernel(x, r, y):
     k = cuda.grid(1)
     if k >= y.size:
         return
-    N, Crr, H, W = y.shape
-    n, cc, h, w = k // (Crr * H * W), (k // (H * W)) % Crr, (k // W) % H, k % W
+    n, cc, h, w = unravel4(k, y.shape)
     c, i, j = cc // (r * r), (cc // r) % r, cc % r
     y[n, cc, h, w] = x[n, c, h * r + i, w * r + j]
 
