@@ -1,9 +1,10 @@
-"""Losses for SR training: L1, MSE, Charbonnier, total variation, Gram-matrix texture.
+"""Losses for SR training: L1, MSE, Charbonnier, total variation, content and Gram texture.
 
 Pixel losses compare an output with its target: MSE is what SRCNN/FSRCNN/ESPCN optimise
 (and what PSNR measures); EDSR found L1 trains better; Charbonnier, sqrt(d^2 + eps^2), is
-a differentiable L1 (LapSRN). TV penalises noise in a single image. The Gram loss compares
-feature correlations (Gatys et al. 2016; EnhanceNet's texture loss) of any extractor.
+a differentiable L1 (LapSRN). TV penalises noise in a single image. The content loss compares
+features (Johnson et al. 2016; SRGAN's VGG loss), the Gram loss their correlations (Gatys et
+al. 2016; EnhanceNet's texture loss), both for any feature extractor.
 All are built from differentiable ops, so their gradients come from autograd.
 """
 from __future__ import annotations
@@ -15,7 +16,8 @@ from minisr.nn.module import Module
 from minisr.ops import functional as F
 
 __all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "tv_loss", "gram_matrix", "gram_loss",
-           "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss", "GramLoss"]
+           "content_loss", "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss", "GramLoss",
+           "ContentLoss"]
 
 
 def _check_pair(name: str, x: Tensor, target: Tensor) -> None:
@@ -76,16 +78,36 @@ def gram_matrix(f: Tensor) -> Tensor:
     return F.matmul(flat, F.transpose_last(flat)) * (1.0 / (C * H * W))
 
 
+def _feature_pairs(x: Tensor, target: Tensor, features) -> list[tuple[Tensor, Tensor]]:
+    """[(f_k(x), f_k(target)), ...] for one feature map or a list of them."""
+    fx, ft = features(x), features(target.detach())
+    fx = [fx] if isinstance(fx, Tensor) else list(fx)
+    ft = [ft] if isinstance(ft, Tensor) else list(ft)
+    return list(zip(fx, ft))
+
+
 def gram_loss(x: Tensor, target: Tensor,
               features: Callable[[Tensor], Tensor | Sequence[Tensor]]) -> Tensor:
     """sum over feature maps of mean (G(f(x)) - G(f(target)))^2; target's side is constant."""
     _check_pair("gram_loss", x, target)
-    fx, ft = features(x), features(target.detach())
-    fx = [fx] if isinstance(fx, Tensor) else list(fx)
-    ft = [ft] if isinstance(ft, Tensor) else list(ft)
     total = None
-    for a, b in zip(fx, ft):
+    for a, b in _feature_pairs(x, target, features):
         term = mse_loss(gram_matrix(a), gram_matrix(b).detach())
+        total = term if total is None else total + term
+    return total
+
+
+def content_loss(x: Tensor, target: Tensor,
+                 features: Callable[[Tensor], Tensor | Sequence[Tensor]]) -> Tensor:
+    """sum over feature maps of mean (f(x) - f(target))^2; target's side is constant.
+
+    The "perceptual" or feature-reconstruction loss: with the identity as ``features`` it is
+    :func:`mse_loss`. Unlike the Gram loss it compares features position by position.
+    """
+    _check_pair("content_loss", x, target)
+    total = None
+    for a, b in _feature_pairs(x, target, features):
+        term = mse_loss(a, b.detach())
         total = term if total is None else total + term
     return total
 
@@ -140,3 +162,14 @@ class GramLoss(Module):
 
     def forward(self, x: Tensor, target: Tensor) -> Tensor:
         return gram_loss(x, target, self._features)
+
+
+class ContentLoss(Module):
+    """Feature-reconstruction loss on ``features`` (as :class:`GramLoss`, whose rules for
+    ``features`` and its parameters it shares)."""
+
+    def __init__(self, features: Module | Callable):
+        self._features = features  # underscore: not a registered submodule
+
+    def forward(self, x: Tensor, target: Tensor) -> Tensor:
+        return content_loss(x, target, self._features)

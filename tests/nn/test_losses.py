@@ -61,6 +61,23 @@ def test_gram_loss_gradient_through_a_feature_extractor():
     gradcheck(gl, [x, t])
 
 
+def test_content_loss_value_and_gradient():
+    rng = np.random.default_rng(0)
+    x, t = _t(rng.standard_normal((1, 1, 6, 5)), True), _t(rng.standard_normal((1, 1, 6, 5)))
+    # identity features: the content loss is the MSE; two maps: the sum of their MSEs
+    assert nn.content_loss(x, t, lambda a: a).item() == nn.mse_loss(x, t).item()
+    two = nn.content_loss(x, t, lambda a: [a, a * 2.0]).item()
+    assert two == pytest.approx(5 * nn.mse_loss(x, t).item(), rel=1e-12)
+    nn.init.seed(1)
+    feats = nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU()).to(np.float64)
+    cl = nn.ContentLoss(feats)
+    assert cl(x, x).item() == 0.0 and cl(x, t).item() > 0
+    assert cl.parameters() == []
+    gradcheck(cl, [x, t])
+    with pytest.raises(ValueError, match="content_loss: output"):
+        nn.content_loss(x, _t(np.zeros((1, 1, 5, 5))), feats)
+
+
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"mse_loss: output \(2,\) and target \(3,\)"):
         nn.mse_loss(_t([1.0, 2.0]), _t([1.0, 2.0, 3.0]))
