@@ -94,3 +94,47 @@ def test_espcn_like_training_matches_cpu():
     cpu, gpu = _espcn_losses("cpu"), _espcn_losses("cuda")
     assert cpu[-1] < cpu[0]
     np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-5)
+
+
+def _finetune_shipped_espcn(device: str, steps: int = 2) -> list[float]:
+    # The shipped ESPCN x3 with its reconstruction layer (conv3, 2,601 parameters) trained
+    # and the rest frozen: a full step would take minutes in the simulator, which runs every
+    # GPU thread as an OS thread.
+    import minisr
+    from minisr.nn import losses
+    from minisr.optim import Adam
+    net = minisr.load_pretrained("espcn", 3)
+    for name, p in net.named_parameters():
+        p.requires_grad = name.startswith("conv3.")
+    net.to(device)
+    opt = Adam([p for p in net.parameters() if p.requires_grad], lr=1e-3)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.random((1, 1, 4, 4), dtype=np.float32)).to(device)
+    t = Tensor(rng.random((1, 1, 12, 12), dtype=np.float32)).to(device)
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = losses.l1_loss(net(x), t)
+        loss.backward()
+        opt.step()
+        out.append(loss.item())
+    assert net.conv3.weight.device == device and net.conv1.weight.device == device
+    return out
+
+
+def test_shipped_espcn_finetunes_on_cuda_as_on_cpu(poisoned):
+    cpu, gpu = _finetune_shipped_espcn("cpu"), _finetune_shipped_espcn("cuda")
+    assert cpu[1] < cpu[0]
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-5, atol=1e-6)
+
+
+def test_tiled_forward_only_where_the_output_fills_a_tile():
+    from minisr.kernels.cuda.conv2d import TILE, _tiled_applies
+    w3 = np.zeros((4, 2, 3, 3), np.float32)
+    x = lambda h, w, dtype=np.float32: np.zeros((1, 2, h, w), dtype)  # noqa: E731
+    assert _tiled_applies(x(TILE, TILE), w3, 1, 1, 1)
+    assert not _tiled_applies(x(TILE - 1, 64), w3, 1, 1, 1)        # a 15-row output
+    assert not _tiled_applies(x(TILE + 1, TILE + 1), w3, 1, 0, 1)  # valid conv: 15 x 15
+    assert not _tiled_applies(x(64, 64), w3, 2, 1, 1)              # stride 2
+    assert not _tiled_applies(x(64, 64, np.float64), w3, 1, 1, 1)  # float64
+    assert not _tiled_applies(x(64, 64), np.zeros((4, 2, 11, 11), np.float32), 1, 5, 1)

@@ -157,9 +157,17 @@ def _conv2d_forward_simple(x, w, b, stride=1, padding=0, dilation=1, groups: int
     return y
 
 
-def _tiled_applies(x, w, stride, dilation) -> bool:
-    return (x.dtype == np.float32 and pair(stride) == (1, 1) and pair(dilation) == (1, 1)
-            and max(w.shape[2:]) <= MAX_K)
+def _tiled_applies(x, w, stride, padding, dilation) -> bool:
+    # The tiled kernel needs float32, stride 1, dilation 1 and K <= MAX_K, and pays off
+    # only when the output fills at least one TILE x TILE block: on a smaller plane most of
+    # each block's threads stage data and then idle (a 4 x 4 output would use 16 of 256).
+    if not (x.dtype == np.float32 and pair(stride) == (1, 1) and pair(dilation) == (1, 1)
+            and max(w.shape[2:]) <= MAX_K):
+        return False
+    (ph, pw), (KH, KW) = pair(padding), w.shape[2:]
+    H_out = conv_out_size(x.shape[2], KH, 1, ph, 1)
+    W_out = conv_out_size(x.shape[3], KW, 1, pw, 1)
+    return min(H_out, W_out) >= TILE
 
 
 def _conv2d_forward_tiled(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1):
@@ -177,13 +185,14 @@ def _conv2d_forward_tiled(x, w, b, stride=1, padding=0, dilation=1, groups: int 
 
 def conv2d_forward_cuda(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1):
     """2-D cross-correlation on the GPU (same result as ``conv2d_forward_ref``): the tiled
-    kernel where it applies, else the simple gather.
+    kernel where it applies (float32, stride 1, dilation 1, K <= MAX_K, output planes of at
+    least TILE x TILE), else the simple gather.
 
     Shape:
         x: (N, C_in, H, W)    w: (C_out, C_in/groups, KH, KW)    b: (C_out,) or None
         y: (N, C_out, H_out, W_out),  H_out = (H + 2p - d(KH-1) - 1) // s + 1
     """
-    if _tiled_applies(x, w, stride, dilation):
+    if _tiled_applies(x, w, stride, padding, dilation):
         return _conv2d_forward_tiled(x, w, b, stride, padding, dilation, groups)
     return _conv2d_forward_simple(x, w, b, stride, padding, dilation, groups)
 
