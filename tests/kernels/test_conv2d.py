@@ -98,6 +98,12 @@ def test_output_size(fwd):
     y = fwd(np.ones((1, 1, 10, 7)), np.ones((2, 1, 3, 3)), None, stride=2, padding=1,
             dilation=2)
     assert y.shape == (1, 2, 4, 3)
+    # With ones everywhere each output counts its taps inside the image. Output row i reads
+    # rows 2i - 1 + 2p (p = 0, 1, 2): row 0 reads -1, 1, 3 (2 inside), rows 1..3 read 3
+    # inside rows 0..9. Columns: j = 0 reads -1, 1, 3 (2); j = 1 reads 1, 3, 5 (3); j = 2
+    # reads 3, 5, 7 (2, as 7 is past the last column 6).
+    np.testing.assert_array_equal(y[0, 0], np.outer([2, 3, 3, 3], [2, 3, 2]))
+    np.testing.assert_array_equal(y[0, 1], y[0, 0])
 
 
 @pytest.mark.parametrize("case", [CASES[2], CASES[7], CASES[6]], ids=["im2col", "kn2row", "pairs"])
