@@ -19,6 +19,7 @@ from numba import njit, prange
 from numpy.lib.stride_tricks import as_strided
 
 from minisr.kernels import _conv_blocks as cb
+from minisr.kernels import _conv_gemm
 from minisr.kernels.conv2d import conv2d_forward_cpu
 from minisr.kernels.conv_transpose2d import conv_transpose2d_forward_cpu
 
@@ -106,13 +107,13 @@ def forward_direct(x, w, b, s=1, p=0):
 
 # ----------------------------------------------------------------------------- col2im
 def _transpose_with(col2im, x, w, b, s, p, op):
-    """conv_transpose2d forward through ``_conv_blocks`` with another col2im plugged in."""
-    saved = cb._col2im
-    cb._col2im = col2im
+    """conv_transpose2d forward through ``_conv_gemm`` with another col2im plugged in."""
+    saved = _conv_gemm.col2im
+    _conv_gemm.col2im = col2im
     try:
         return conv_transpose2d_forward_cpu(x, w, b, s, p, op)
     finally:
-        cb._col2im = saved
+        _conv_gemm.col2im = saved
 
 
 def _col2im_numpy(cols, yp, s, d, i0):

@@ -2,7 +2,8 @@
 
 The ``_ref`` functions are the spec: loops that follow the formula index by index. The ``_cpu``
 functions give the same numbers faster: im2col over bounded tiles feeding BLAS (``np.matmul``),
-or "kn2row" for layers with few outputs; the machinery lives in ``_conv_blocks.py``.
+"kn2row" for layers with few outputs, or Winograd F(4x4, 3x3) for 3x3 stride-1 layers; which
+one runs is decided in ``_conv_paths.choose_path``.
 ``backward_input`` is the adjoint, a scatter, and it is also ``conv_transpose2d``'s forward:
 it is written here once, and ``conv_transpose2d.py`` imports this module (never the other
 way round). Read next: ``conv_transpose2d.py``, then ``ops/conv.py`` (autograd).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from minisr.kernels import _conv_blocks as _cb
+from minisr.kernels import _conv_paths as _paths
 from minisr.kernels._conv_blocks import conv_out_size, pair
 
 __all__ = ["conv2d_forward_ref", "conv2d_backward_input_ref", "conv2d_backward_weight_ref",
@@ -109,7 +111,7 @@ def conv2d_backward_weight_ref(x: np.ndarray, dy: np.ndarray, w_shape: tuple,
         x: (N, C_in, H, W)    dy: (N, C_out, H_out, W_out)
         dw: w_shape = (C_out, C_in/groups, KH, KW)    db: (C_out,)
     """
-    (sh, sw), (ph, pw), (dh, dw_) = pair(stride), pair(padding), pair(dilation)
+    (sh, sw), (ph, pw), (dil_h, dil_w) = pair(stride), pair(padding), pair(dilation)
     C_out, Cg, KH, KW = w_shape
     Cog = C_out // groups
     H_out, W_out = dy.shape[2:]
@@ -122,8 +124,8 @@ def conv2d_backward_weight_ref(x: np.ndarray, dy: np.ndarray, w_shape: tuple,
                 for q in range(KW):
                     # every input pixel that tap (p, q) of channel c saw, one per output pixel
                     seen = x_pad[:, g * Cg + c,
-                                 p * dh:p * dh + sh * (H_out - 1) + 1:sh,
-                                 q * dw_:q * dw_ + sw * (W_out - 1) + 1:sw]
+                                 p * dil_h:p * dil_h + sh * (H_out - 1) + 1:sh,
+                                 q * dil_w:q * dil_w + sw * (W_out - 1) + 1:sw]
                     dw[o, c, p, q] = np.sum(dy[:, o] * seen)
     db = dy.sum(axis=(0, 2, 3))
     return dw, db
@@ -146,13 +148,15 @@ def conv2d_forward_cpu(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
     Tiles of im2col columns (a few images, or a band of rows of one image, at most
     ``TILE_BYTES``) copied by a Numba loop, then ``y[n] = [w | b] @ [cols; 1]`` by BLAS,
     written straight into y. 1x1 stride-1 convs skip im2col (x[n] is the column matrix);
-    layers with C_out < 2/3 C_in use kn2row: one product per tap on shifted views, no copy.
+    layers with C_out < 2/3 C_in use kn2row: one product per tap on shifted views, no copy;
+    3x3 stride-1 layers with enough channels run Winograd F(4x4, 3x3) (``_winograd.py``).
+    ``_conv_paths.choose_path`` picks, with the cost model it documents.
 
     Shape:
         x: (N, C_in, H, W)    w: (C_out, C_in/groups, KH, KW)    b: (C_out,) or None
         y: (N, C_out, H_out, W_out)
     """
-    return _cb.conv_forward(x, w, b, pair(stride), pair(padding), pair(dilation), groups)
+    return _paths.conv_forward(x, w, b, pair(stride), pair(padding), pair(dilation), groups)
 
 
 def conv2d_backward_input_cpu(dy: np.ndarray, w: np.ndarray, x_shape: tuple,
@@ -164,7 +168,7 @@ def conv2d_backward_input_cpu(dy: np.ndarray, w: np.ndarray, x_shape: tuple,
         dy: (N, C_out, H_out, W_out)    w: (C_out, C_in/groups, KH, KW)    dx: x_shape
     """
     op = _output_padding_for(x_shape, dy.shape, w.shape, stride, padding, dilation)
-    return _cb.conv_transpose_forward(dy, w, None, pair(stride), pair(padding), pair(op),
+    return _paths.conv_transpose_forward(dy, w, None, pair(stride), pair(padding), pair(op),
                                       pair(dilation), groups)
 
 
@@ -178,6 +182,6 @@ def conv2d_backward_weight_cpu(x: np.ndarray, dy: np.ndarray, w_shape: tuple,
         x: (N, C_in, H, W)    dy: (N, C_out, H_out, W_out)
         dw: w_shape    db: (C_out,)
     """
-    dw = _cb.conv_backward_weight(x, dy, tuple(w_shape), pair(stride), pair(padding),
+    dw = _paths.conv_backward_weight(x, dy, tuple(w_shape), pair(stride), pair(padding),
                                   pair(dilation), groups)
     return dw, _cb.bias_grad(dy)

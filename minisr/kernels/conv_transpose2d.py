@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from minisr.kernels import _conv_blocks as _cb
+from minisr.kernels import _conv_paths as _paths
 from minisr.kernels._conv_blocks import pair, transposed_out_size
 from minisr.kernels.conv2d import (conv2d_backward_input_ref, conv2d_backward_weight_ref,
                                    conv2d_forward_cpu, conv2d_forward_ref)
@@ -90,7 +91,7 @@ def conv_transpose2d_forward_cpu(x: np.ndarray, w: np.ndarray, b: np.ndarray | N
         x: (N, C_in, H, W)    w: (C_in, C_out/groups, KH, KW)    b: (C_out,) or None
         y: (N, C_out, H_out, W_out)
     """
-    return _cb.conv_transpose_forward(x, w, b, pair(stride), pair(padding),
+    return _paths.conv_transpose_forward(x, w, b, pair(stride), pair(padding),
                                       pair(output_padding), pair(dilation), groups)
 
 
@@ -111,6 +112,6 @@ def conv_transpose2d_backward_weight_cpu(x: np.ndarray, dy: np.ndarray, w_shape:
     Shape:
         x: (N, C_in, H, W)    dy: (N, C_out, H_out, W_out)    dw: w_shape    db: (C_out,)
     """
-    dw = _cb.conv_backward_weight(dy, x, tuple(w_shape), pair(stride), pair(padding),
+    dw = _paths.conv_backward_weight(dy, x, tuple(w_shape), pair(stride), pair(padding),
                                   pair(dilation), groups)     # conv2d's, minus its unused db
     return dw, _cb.bias_grad(dy)

@@ -1,0 +1,195 @@
+"""The GEMM conv algorithms: im2col, kn2row, pointwise, col2im, and dL/dw by columns.
+
+Every pass is a few big matrix products (``np.matmul``) between a weight matrix and a
+*column matrix* built one tile at a time (``_conv_blocks.tiles``): im2col copies each
+receptive field into a column, col2im adds columns back. Layers with few output channels
+use "kn2row": one product per kernel tap on shifted, copy-free views of a padded image.
+``_conv_paths.choose_path`` decides which runs. Read next: ``_winograd.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minisr.kernels._conv_blocks import bands, tiles
+from minisr.kernels._conv_loops import backward_weight_direct, col2im, im2col
+
+# dL/dw joins a tile's images into one product when they have fewer pixels than this.
+DW_JOIN_PIXELS = 1024
+
+
+def forward_pointwise(x, w, b, groups, y):
+    """1x1 stride-1 conv: x[n] already is the (C_in, H*W) column matrix."""
+    N, C_in, H, W = x.shape
+    C_out, Cg = w.shape[:2]
+    Cog = C_out // groups
+    w2 = np.ascontiguousarray(w, dtype=x.dtype).reshape(C_out, Cg)
+    x3, y3 = x.reshape(N, C_in, H * W), y.reshape(N, C_out, H * W)
+    for g in range(groups):        # one broadcast product: NumPy loops the images in C
+        np.matmul(w2[g * Cog:(g + 1) * Cog], x3[:, g * Cg:(g + 1) * Cg],
+                  out=y3[:, g * Cog:(g + 1) * Cog])
+    if b is not None:
+        y += b.astype(x.dtype, copy=False).reshape(1, -1, 1, 1)
+    return y
+
+
+def forward_im2col(x, w, b, s, p, d, groups, y):
+    """y[n] = [w | b] @ [cols(x[n]); 1] per tile; the bias rides in the product."""
+    N, C_in, H, W = x.shape
+    C_out, Cg, KH, KW = w.shape
+    Cog, K = C_out // groups, Cg * KH * KW
+    H_out, W_out = y.shape[2:]
+    # a row of ones under the columns, b as an extra weight column
+    has_bias = b is not None
+    Kb = K + has_bias
+    w2 = np.empty((C_out, Kb), dtype=x.dtype)
+    w2[:, :K] = w.reshape(C_out, K)
+    if has_bias:
+        w2[:, K] = b
+    plan = tiles(N, H_out, Kb * W_out * x.itemsize)
+    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
+    xp = np.zeros((nbm, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
+    buf = np.empty(nbm * Kb * nrm * W_out, dtype=x.dtype)
+    y3 = y.reshape(N, C_out, H_out * W_out)
+    for n0, nb, i0, nr in plan:
+        if i0 == 0:
+            xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]   # the border stays 0
+        L = nr * W_out
+        for g in range(groups):
+            cols = buf[:nb * Kb * L].reshape(nb, Kb, L)
+            im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(nb * Kb, L), Kb, 1,
+                   KH, KW, *s, *d, i0, nr, W_out)
+            if has_bias:
+                cols[:, K] = 1
+            np.matmul(w2[g * Cog:(g + 1) * Cog], cols,
+                      out=y3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L])
+    return y
+
+
+def forward_kn2row(x, w, b, p, d, groups, y):
+    """Stride-1 forward as KH*KW products on shifted views (no im2col copy), one image at a time.
+
+    In a padded image flattened row by row (width Wp), tap (p, q) of output pixel (i, j) sits
+    at flat index (i + p*dh)*Wp + j + q*dw: a fixed shift. Computing outputs on the Wp-wide
+    grid (the last d*(KW-1) columns are garbage, dropped) makes x(shifted) a plain 2-D slice.
+    """
+    N, C_in, H, W = x.shape
+    C_out, Cg, KH, KW = w.shape
+    Cog = C_out // groups
+    H_out, W_out = y.shape[2:]
+    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    wt = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=x.dtype)   # (KH, KW, C_out, Cg)
+    xw = np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype)     # + tail for the shift
+    xw3 = xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)
+    plan = bands(H_out, (2 * Cog + Cg) * Wp * x.itemsize)
+    yw, tmp = (np.empty((Cog, plan[0][1] * Wp), dtype=x.dtype) for _ in range(2))
+    for n in range(N):
+        xw3[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+        for g in range(groups):
+            gi, go = slice(g * Cg, (g + 1) * Cg), slice(g * Cog, (g + 1) * Cog)
+            for i0, nr in plan:
+                L = nr * Wp
+                for t in range(KH * KW):
+                    pp, q = divmod(t, KW)
+                    off = (i0 + pp * d[0]) * Wp + q * d[1]
+                    prod = yw[:, :L] if t == 0 else tmp[:, :L]
+                    np.matmul(wt[pp, q, go], xw[gi, off:off + L], out=prod)
+                    if t:
+                        yw[:, :L] += prod
+                y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
+    if b is not None:
+        y += b.astype(x.dtype, copy=False).reshape(1, -1, 1, 1)
+    return y
+
+
+def backward_weight_pointwise(x, dy3, dw, groups):
+    """1x1 stride-1 dL/dw: one broadcast product per group, summed over images."""
+    N, C_in = x.shape[:2]
+    C_out, Cg = dw.shape
+    Cog = C_out // groups
+    x3 = x.reshape(N, C_in, -1)
+    for g in range(groups):
+        dw[g * Cog:(g + 1) * Cog] = np.matmul(
+            dy3[:, g * Cog:(g + 1) * Cog], x3[:, g * Cg:(g + 1) * Cg].transpose(0, 2, 1)
+        ).sum(axis=0)
+    return dw
+
+
+def backward_weight_direct_padded(x, dy, w_shape, s, p, d):
+    """dL/dw of layers with one or two output channels: the direct Numba loop."""
+    N, C_in, H, W = x.shape
+    xp = np.zeros((N, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
+    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
+    dw4 = np.empty(w_shape, dtype=x.dtype)
+    backward_weight_direct(xp, dy, dw4, s[0], s[1], d[0], d[1])
+    return dw4
+
+
+def backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out):
+    """dw += dy_tile @ cols_tile^T over tiles; tiny images joined into one product."""
+    N, C_in, H, W = x.shape
+    C_out, Cg, KH, KW = w_shape
+    Cog, K = C_out // groups, Cg * KH * KW
+    plan = tiles(N, H_out, K * W_out * x.itemsize)
+    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
+    xp = np.zeros((nbm, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
+    buf = np.empty(K * nbm * nrm * W_out, dtype=x.dtype)
+    tmp = np.empty((Cog, K), dtype=x.dtype)
+    for n0, nb, i0, nr in plan:
+        if i0 == 0:
+            xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]
+        L = nr * W_out
+        for g in range(groups):
+            dyt = dy3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L]
+            if nb > 1 and L < DW_JOIN_PIXELS:
+                # small images: columns laid out (K, nb, L) and dy copied to (Cog, nb*L), so
+                # the tile is ONE product with a long inner dimension, not nb tiny ones
+                cols = buf[:K * nb * L].reshape(K, nb * L)
+                im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(K * nb, L), 1, nb, KH, KW,
+                       *s, *d, i0, nr, W_out)
+                np.matmul(dyt.transpose(1, 0, 2).reshape(Cog, nb * L), cols.T, out=tmp)
+                dw[g * Cog:(g + 1) * Cog] += tmp
+            else:
+                cols = buf[:nb * K * L].reshape(nb, K, L)
+                im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(nb * K, L), K, 1, KH, KW,
+                       *s, *d, i0, nr, W_out)
+                for n in range(nb):
+                    np.matmul(dyt[n], cols[n].T, out=tmp)
+                    dw[g * Cog:(g + 1) * Cog] += tmp
+    return dw
+
+
+def transpose_pointwise(x3, w2, groups, y):
+    """1x1 stride-1 transposed conv: y[n] = w^T @ x[n] per group."""
+    N, C_in = x3.shape[:2]
+    Cg, Cog = C_in // groups, y.shape[1] // groups
+    y3 = y.reshape(N, y.shape[1], -1)
+    for g in range(groups):
+        np.matmul(w2[g * Cg:(g + 1) * Cg].T, x3[:, g * Cg:(g + 1) * Cg],
+                  out=y3[:, g * Cog:(g + 1) * Cog])
+    return y
+
+
+def transpose_col2im(x, w2, KH, KW, s, p, d, groups, y):
+    """cols = w^T @ x per tile (BLAS), then col2im onto an uncropped canvas, then the crop."""
+    N, C_in, H, W = x.shape
+    C_out, H_out, W_out = y.shape[1:]
+    Cg, Cog = C_in // groups, C_out // groups
+    K = Cog * KH * KW
+    x3 = x.reshape(N, C_in, H * W)
+    plan = tiles(N, H, K * W * x.itemsize)
+    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
+    buf = np.empty(nbm * K * nrm * W, dtype=x.dtype)
+    yp = np.empty((nbm, C_out, H_out + 2 * p[0], W_out + 2 * p[1]), dtype=x.dtype)
+    for n0, nb, i0, nr in plan:
+        L = nr * W
+        if i0 == 0:
+            yp[:nb] = 0
+        for g in range(groups):
+            cols = buf[:nb * K * L].reshape(nb, K, L)
+            np.matmul(w2[g * Cg:(g + 1) * Cg].T,
+                      x3[n0:n0 + nb, g * Cg:(g + 1) * Cg, i0 * W:i0 * W + L], out=cols)
+            col2im(cols.reshape(nb, Cog, KH, KW, nr, W), yp[:nb, g * Cog:(g + 1) * Cog],
+                   s, d, i0)
+        if i0 + nr == H:
+            y[n0:n0 + nb] = yp[:nb, :, p[0]:p[0] + H_out, p[1]:p[1] + W_out]
+    return y

@@ -1,0 +1,106 @@
+"""The Numba copy loops of the GEMM conv paths: im2col, col2im and the direct dL/dw loop.
+
+All serial on purpose: a Numba thread pool woken between two multi-threaded BLAS calls
+fights OpenBLAS's spinning threads for the cores (5x slower measured, benchmarks/README.md),
+and the copies are memory-bound while BLAS already keeps both cores busy. Column indices are
+unsigned: with a signed ``j + off`` Numba emits a negative-index wraparound check per
+element, which stops LLVM vectorising (8-11x slower). Read first: ``_conv_gemm.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+
+@njit(cache=True)
+def im2col(xp, cols, rn, rk, KH, KW, sh, sw, dil_h, dil_w, i0, nr, W_out):
+    """cols[n*rn + k*rk, i*W_out + j] = xp[n, c, (i0 + i)*sh + p*dil_h, j*sw + q*dil_w].
+
+    k = (c, p, q). xp holds padded images; (rn, rk) = (K, 1) lays the columns out as
+    (nb, K, L) and (1, nb) as (K, nb, L), both through a C-contiguous 2-D ``cols`` so that
+    LLVM knows the rows are contiguous. 1.5x NumPy's ``copyto`` from a window view.
+    """
+    nb, C = xp.shape[0], xp.shape[1]
+    W_u, sw_u = uint64(W_out), uint64(sw)
+    for n in range(nb):
+        for c in range(C):
+            for p in range(KH):
+                for q in range(KW):
+                    row = n * rn + ((c * KH + p) * KW + q) * rk
+                    off = uint64(q * dil_w)
+                    for i in range(nr):
+                        h = (i0 + i) * sh + p * dil_h
+                        base = uint64(i * W_out)
+                        if sw == 1:
+                            for j in range(W_u):
+                                cols[row, base + j] = xp[n, c, h, j + off]
+                        else:
+                            for j in range(W_u):
+                                cols[row, base + j] = xp[n, c, h, j * sw_u + off]
+
+
+def col2im(cols, yp, s, d, i0):
+    """yp[n, c, (i0 + i)*sh + p*dil_h, j*sw + q*dil_w] += cols[n, c, p, q, i, j] (yp uncropped).
+
+    A gather: each canvas row (n, c, h) collects every column entry that lands on it, so rows
+    are independent (no atomics, deterministic sums).
+    """
+    nb, C, KH, KW, nr, W = cols.shape
+    h_lo = i0 * s[0]
+    h_hi = min(yp.shape[2], (i0 + nr - 1) * s[0] + (KH - 1) * d[0] + 1)
+    _col2im_rows(cols, yp, s[0], s[1], d[0], d[1], h_lo, h_hi)
+
+
+@njit(cache=True)
+def _col2im_rows(cols, yp, sh, sw, dil_h, dil_w, h_lo, h_hi):
+    nb, C, KH, KW, nr, W = cols.shape
+    W_u, sw_u = uint64(W), uint64(sw)
+    for n in range(nb):
+        for c in range(C):
+            for h in range(h_lo, h_hi):
+                for p in range(KH):
+                    rel = h - h_lo - p * dil_h
+                    if rel < 0 or rel % sh != 0 or rel // sh >= nr:
+                        continue
+                    i = rel // sh
+                    for q in range(KW):
+                        off = uint64(q * dil_w)
+                        if sw == 1:
+                            for j in range(W_u):
+                                yp[n, c, h, j + off] += cols[n, c, p, q, i, j]
+                        else:
+                            for j in range(W_u):
+                                yp[n, c, h, j * sw_u + off] += cols[n, c, p, q, i, j]
+
+
+@njit(cache=True)
+def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w):
+    """dw[o, c, p, q] = sum_{n,i,j} dy[n,o,i,j] * xp[n, g*Cg+c, i*sh + p*dil_h, j*sw + q*dil_w]
+
+    For layers with one or two output channels, where a column matrix would cost far more
+    memory traffic than arithmetic. The sum over j is kept as a row of partial sums
+    (vectorises without fastmath) and reduced at the end.
+    """
+    N, C_out, H_out, W_out = dy.shape
+    _, Cg, KH, KW = dw.shape
+    Cog = C_out // (xp.shape[1] // Cg)
+    W_u, sw_u = uint64(W_out), uint64(sw)
+    for t in range(C_out * Cg):
+        o, c = t // Cg, t % Cg
+        xc = (o // Cog) * Cg + c
+        acc = np.zeros((KH, KW, W_out), dtype=dw.dtype)
+        for n in range(N):
+            for i in range(H_out):
+                for p in range(KH):
+                    h = i * sh + p * dil_h
+                    for q in range(KW):
+                        off = uint64(q * dil_w)
+                        if sw == 1:
+                            for j in range(W_u):
+                                acc[p, q, j] += dy[n, o, i, j] * xp[n, xc, h, j + off]
+                        else:
+                            for j in range(W_u):
+                                acc[p, q, j] += dy[n, o, i, j] * xp[n, xc, h, j * sw_u + off]
+        for p in range(KH):
+            for q in range(KW):
+                dw[o, c, p, q] = acc[p, q].sum()

@@ -1,0 +1,156 @@
+"""Which algorithm runs a conv pass, chosen in one place: ``choose_path``.
+
+The entry points here (``conv_forward``, ``conv_backward_weight``, ``conv_transpose_forward``)
+ask ``choose_path`` and call the algorithm it names, from ``_conv_gemm.py`` (im2col, kn2row,
+pointwise, col2im, direct) or ``_winograd.py``. The cost model that picks between im2col and
+Winograd is in ``path_costs``; ``benchmarks/README.md`` has the measurements behind it.
+Read next: ``_conv_gemm.py``, ``_winograd.py``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from minisr.kernels import _conv_gemm as gemm
+from minisr.kernels._conv_blocks import conv_out_size, is_pointwise, transposed_out_size
+from minisr.kernels._winograd import winograd_forward
+
+# dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
+DIRECT_MAX_COUT = 2
+
+# Cost model, in nanoseconds on one core (measured on the 3x3 layers of EDSR, this machine,
+# one thread: benchmarks/README.md, "Winograd"). A product costs GEMM_NS per multiply-add at
+# the ~60 GFLOP/s BLAS reaches on these thin matrices; im2col copies each column entry at
+# COPY_NS; Winograd's transforms cost WINO_IN_NS per element of V (gather, B^T . B) and
+# WINO_OUT_NS per element of M (A^T . A, scatter). The transforms, Numba loops over short
+# tile rows, are what keep Winograd from its 2.25x / 4x arithmetic saving on few channels.
+GEMM_NS = 2 / 60.0
+COPY_NS = 0.4
+WINO_IN_NS = 2.1
+WINO_OUT_NS = 1.3
+WINOGRAD_TILES = (4, 2)       # F(4x4, 3x3) and F(2x2, 3x3), in order of preference on a tie
+
+
+def _winograd_ok(KH, KW, s, d, groups, p):
+    return (KH, KW) == (3, 3) and s == (1, 1) and d == (1, 1) and groups == 1 \
+        and p[0] == p[1] and 0 <= p[0] <= 2
+
+
+def path_costs(N, C_in, C_out, H_out, W_out) -> dict[str, float]:
+    """Estimated ns of a stride-1 3x3 conv forward by im2col and by each Winograd F(m x m).
+
+    im2col:    per output pixel, 9 C_in C_out multiply-adds and 9 C_in copied numbers.
+    winograd:  per tile of m x m outputs (tiles overhang the image; one spare tile per tile
+               row), a^2 = (m+2)^2 products of C_in x C_out, a^2 C_in transformed inputs
+               and a^2 C_out transformed outputs.
+    """
+    pixels = N * H_out * W_out
+    cost = {"im2col": pixels * (9 * C_in * C_out * GEMM_NS + 9 * C_in * COPY_NS)}
+    for m in WINOGRAD_TILES:
+        tiles = N * -(-H_out // m) * (-(-W_out // m) + 1)
+        a2 = (m + 2) ** 2
+        cost[f"winograd{m}"] = tiles * a2 * (C_in * C_out * GEMM_NS + C_in * WINO_IN_NS
+                                             + C_out * WINO_OUT_NS)
+    return cost
+
+
+def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
+    """The algorithm for one pass of conv2d with these shapes; all decisions are here.
+
+    pass_name is 'forward' (also conv_transpose2d's backward_input) or 'backward_weight'
+    (x_shape, w_shape in conv2d's terms). Returns one of 'pointwise', 'kn2row', 'im2col',
+    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'im2col' (backward_weight).
+
+    - 'pointwise': 1x1 stride 1 unpadded; x[n] is already the column matrix.
+    - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group): a column matrix would move
+      far more memory than there is arithmetic.
+    - 'kn2row' (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3 C_out)
+      numbers per output pixel against im2col's 3 KH KW C_in (README, "kn2row").
+    - 'winograd{m}' (3x3, stride 1, dilation 1, groups 1) when ``path_costs`` says it
+      beats im2col.
+    """
+    N, C_in, H, W = x_shape
+    C_out, Cg, KH, KW = w_shape
+    Cog = C_out // groups
+    if is_pointwise(KH, KW, s, p):
+        return "pointwise"
+    if pass_name == "backward_weight":
+        return "direct" if Cog <= DIRECT_MAX_COUT else "im2col"
+    if s == (1, 1) and 3 * Cog < 2 * Cg:
+        return "kn2row"
+    if _winograd_ok(KH, KW, s, d, groups, p):
+        H_out, W_out = conv_out_size(H, 3, 1, p[0], 1), conv_out_size(W, 3, 1, p[1], 1)
+        cost = path_costs(N, C_in, C_out, H_out, W_out)
+        return min(cost, key=cost.get)
+    return "im2col"
+
+
+# ----------------------------------------------------------------------------- entry points
+def conv_forward(x, w, b, s, p, d, groups):
+    """conv2d forward, see ``conv2d_forward_cpu``."""
+    x = np.ascontiguousarray(x)
+    N, C_in, H, W = x.shape
+    C_out, Cg, KH, KW = w.shape
+    path = choose_path("forward", x.shape, w.shape, s, p, d, groups)
+    if path.startswith("winograd"):
+        return winograd_forward(x, w, b, p[0], int(path[-1]))
+    H_out, W_out = conv_out_size(H, KH, s[0], p[0], d[0]), conv_out_size(W, KW, s[1], p[1], d[1])
+    y = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
+    if path == "pointwise":
+        return gemm.forward_pointwise(x, w, b, groups, y)
+    if path == "kn2row":
+        return gemm.forward_kn2row(x, w, b, p, d, groups, y)
+    return gemm.forward_im2col(x, w, b, s, p, d, groups, y)
+
+
+def conv_backward_weight(x, dy, w_shape, s, p, d, groups):
+    """conv2d dL/dw, see ``conv2d_backward_weight_cpu``: sum over images of dy[n] @ cols^T."""
+    x, dy = np.ascontiguousarray(x), np.ascontiguousarray(dy)
+    N, C_out, H_out, W_out = dy.shape
+    Cg, KH, KW = w_shape[1:]
+    path = choose_path("backward_weight", x.shape, w_shape, s, p, d, groups)
+    dy3 = dy.reshape(N, C_out, H_out * W_out)
+    if path == "direct":
+        return gemm.backward_weight_direct_padded(x, dy, w_shape, s, p, d)
+    dw = np.zeros((C_out, Cg * KH * KW), dtype=x.dtype)
+    if path == "pointwise":
+        gemm.backward_weight_pointwise(x, dy3, dw, groups)
+    else:
+        gemm.backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out)
+    return dw.reshape(w_shape)
+
+
+def flipped_kernel(w, groups):
+    """The conv2d weight (C_out, C_in/groups, KH, KW) that runs a stride-1 transposed conv
+    with weight w (C_in, C_out/groups, KH, KW): flipped in space, channel axes swapped."""
+    C_in, Cog, KH, KW = w.shape
+    Cg = C_in // groups
+    return np.ascontiguousarray(
+        w[:, :, ::-1, ::-1].reshape(groups, Cg, Cog, KH, KW).swapaxes(1, 2)
+    ).reshape(Cog * groups, Cg, KH, KW)
+
+
+def conv_transpose_forward(x, w, b, s, p, op, d, groups):
+    """conv_transpose2d forward (= conv2d dL/dx), see its ``_cpu``: col2im(w^T @ x[n])."""
+    x = np.ascontiguousarray(x)
+    N, C_in, H, W = x.shape
+    _, Cog, KH, KW = w.shape
+    Cg, C_out = C_in // groups, Cog * groups
+    H_out = transposed_out_size(H, KH, s[0], p[0], op[0], d[0])
+    W_out = transposed_out_size(W, KW, s[1], p[1], op[1], d[1])
+    q = (d[0] * (KH - 1) - p[0], d[1] * (KW - 1) - p[1])
+    if s == (1, 1) and op == (0, 0) and min(q) >= 0:
+        # With stride 1 the transposed conv is a plain conv with the kernel flipped and its
+        # channel axes swapped, padded by q: taken when that conv runs Winograd, or when
+        # im2col of the (fewer) input channels beats a KH*KW-times-larger col2im.
+        path = choose_path("forward", x.shape, (C_out, Cg, KH, KW), s, q, d, groups)
+        if path.startswith("winograd") or Cg < Cog:
+            return conv_forward(x, flipped_kernel(w, groups), b, s, q, d, groups)
+    w2 = np.ascontiguousarray(w, dtype=x.dtype).reshape(C_in, Cog * KH * KW)
+    y = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
+    if is_pointwise(KH, KW, s, p) and (H_out, W_out) == (H, W):
+        gemm.transpose_pointwise(x.reshape(N, C_in, H * W), w2, groups, y)
+    else:
+        gemm.transpose_col2im(x, w2, KH, KW, s, p, d, groups, y)
+    if b is not None:
+        y += b.astype(x.dtype, copy=False).reshape(1, -1, 1, 1)
+    return y
