@@ -60,23 +60,38 @@ def _size(text: str) -> tuple[int, int]:
 
 def _resize_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", help="PNG, BMP or JPEG image")
-    p.add_argument("output", help="output path; the format follows the extension")
+    p.add_argument("output", nargs="?", help="output path; the format follows the extension")
+    p.add_argument("-o", "--output", dest="output_opt", metavar="OUTPUT",
+                   help="the output path, given as an option (as minisr upscale takes it)")
     group = p.add_mutually_exclusive_group(required=True)
     group.add_argument("--scale", type=_positive_float, help="scale factor, e.g. 2 or 0.5")
     group.add_argument("--size", type=_size, help="output size HxW (height x width)")
     p.add_argument("--method", choices=("bicubic", "bilinear", "nearest"), default="bicubic")
     p.add_argument("--no-antialias", action="store_true",
                    help="do not widen the kernel when downscaling")
+    p.add_argument("--max-pixels", type=int, default=None,
+                   help="largest output allowed, in pixels (default 300,000,000)")
     p.epilog = ("Sizes are height x width (HxW), as NumPy shapes, both in --size and in the "
                 "line printed: 'IN HxW -> OUT HxW (method)'.")
 
 
 def _resize_run(args: argparse.Namespace) -> int:
+    from minisr.image.resize import output_size
+    from minisr.inference import MAX_OUTPUT_PIXELS
+    if (args.output is None) == (args.output_opt is None):
+        raise _UsageError("resize: give the output path once, as OUTPUT or as -o OUTPUT")
+    output = args.output or args.output_opt
+    _check_output_file(output, "resize")
     img = imread(args.input, alpha="keep")  # alpha is resized like any other channel
+    limit = args.max_pixels or MAX_OUTPUT_PIXELS
+    (out_h, out_w), _ = output_size(img.shape[:2], scale=args.scale, size=args.size)
+    if out_h * out_w > limit:  # refuse before allocating, like an image library's bomb guard
+        raise ValueError(f"resize: the result would be {out_h}x{out_w} = {out_h * out_w:,} "
+                         f"pixels, above the limit of {limit:,} (lift it with --max-pixels)")
     out = resize(img, scale=args.scale, size=args.size, method=args.method,
                  antialias=False if args.no_antialias else None)
-    imwrite(args.output, np.clip(out, 0.0, 1.0))
-    print(f"{args.input} {img.shape[0]}x{img.shape[1]} -> {args.output} "
+    imwrite(output, np.clip(out, 0.0, 1.0))
+    print(f"{args.input} {img.shape[0]}x{img.shape[1]} -> {output} "
           f"{out.shape[0]}x{out.shape[1]} ({args.method})")
     return 0
 
@@ -235,20 +250,20 @@ def _upscale_add_arguments(p: argparse.ArgumentParser) -> None:
                    help="largest output allowed, in pixels (default 300,000,000)")
 
 
-def _check_output_file(path: str) -> None:
+def _check_output_file(path: str, command: str = "upscale") -> None:
     """Fail before any work if ``path`` cannot be written."""
     from minisr.image.io import EXTENSIONS
     if os.path.isdir(path):
-        raise ValueError(f"upscale: {path!r} is a folder; give an output file name")
+        raise ValueError(f"{command}: {path!r} is a folder; give an output file name")
     ext = os.path.splitext(path)[1].lower()
     if ext not in EXTENSIONS:
-        raise ValueError(f"upscale: {path!r}: unsupported extension {ext or '(none)'!r}; "
+        raise ValueError(f"{command}: {path!r}: unsupported extension {ext or '(none)'!r}; "
                          f"use {', '.join(sorted(EXTENSIONS))}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
-        raise ValueError(f"upscale: output folder {parent!r} does not exist")
+        raise ValueError(f"{command}: output folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
-        raise ValueError(f"upscale: output folder {parent!r} is not writable")
+        raise ValueError(f"{command}: output folder {parent!r} is not writable")
 
 
 def _upscale_one(args, src: str, dst: str) -> str:

@@ -93,3 +93,49 @@ def test_errors_exit_2_with_one_line_and_no_output(tmp_path, monkeypatch, capsys
 def test_no_command_is_an_error(capsys):
     assert main([]) == 2
     assert capsys.readouterr().err.startswith("minisr: error:")
+
+
+def test_resize_takes_the_output_as_option_too(tmp_path):
+    out = tmp_path / "half.png"
+    assert main(["resize", str(HOPPER), "-o", str(out), "--scale", "0.5"]) == 0
+    assert imread(out).shape == (64, 55, 3)
+
+
+@pytest.mark.parametrize("argv_tail, message", [
+    ([], "resize: give the output path once, as OUTPUT or as -o OUTPUT"),
+    (["a.png", "-o", "b.png"], "resize: give the output path once, as OUTPUT or as -o OUTPUT"),
+])
+def test_resize_output_given_once(tmp_path, capsys, argv_tail, message, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["resize", str(HOPPER), *argv_tail, "--scale", "2"]) == 2
+    assert capsys.readouterr().err == f"minisr: error: {message}\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_resize_refuses_a_runaway_result_before_allocating(tmp_path, capsys):
+    out = tmp_path / "huge.png"
+    # 128x109 x 100000 would be 12.8M x 10.9M pixels: refused from the sizes alone (this
+    # used to end in a MemoryError traceback from the resampling loop).
+    assert main(["resize", str(HOPPER), str(out), "--scale", "100000"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("minisr: error: resize: the result would be 12800000x10900000 = "
+                   "139,520,000,000,000 pixels, above the limit of 300,000,000 (lift it with "
+                   "--max-pixels)\n")
+    assert not out.exists()
+    # the limit is a flag: a small one refuses x2, a larger one lets it through
+    assert main(["resize", str(HOPPER), str(out), "--scale", "2", "--max-pixels", "50000"]) == 2
+    assert "256x218 = 55,808 pixels, above the limit of 50,000" in capsys.readouterr().err
+    assert main(["resize", str(HOPPER), str(out), "--scale", "2", "--max-pixels", "60000"]) == 0
+    assert imread(out).shape == (256, 218, 3)
+
+
+def test_resize_checks_the_output_path_first(tmp_path, capsys):
+    assert main(["resize", str(HOPPER), str(tmp_path / "nodir" / "x.png"), "--scale", "2"]) == 2
+    assert capsys.readouterr().err == (f"minisr: error: resize: output folder "
+                                       f"{str(tmp_path / 'nodir')!r} does not exist\n")
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run([sys.executable, "-m", "minisr", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"minisr {minisr.__version__}"
