@@ -48,6 +48,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "demo": _ENGINE | _SCIENCE | {"inference", "upscale", "evaluate"},
 }
 MAY_IMPORT["cli"] = set(MAY_IMPORT) - {"cli", "__init__"}
+MAY_IMPORT["__main__"] = {"cli"}   # ``python -m minisr``: only the command line
 # ``from minisr import upscale`` loads minisr.inference through minisr.__getattr__.
 LAZY_NAMES = {name: mod.split(".")[1] for name, mod in minisr._API.items()}
 
