@@ -16,9 +16,15 @@ import numpy as np
 
 from minisr.kernels.resize import KERNELS, resize_axis_cpu, resize_axis_ref, resize_weights_ref
 
-__all__ = ["output_size", "resize", "modcrop", "imresize_to_lr"]
+__all__ = ["MAX_WEIGHTS", "output_size", "resize", "modcrop", "imresize_to_lr"]
 
 _IMPLS = {"cpu": resize_axis_cpu, "ref": resize_axis_ref}
+
+
+# The weight table of one axis has (output length) x (kernel taps) entries. Antialiased
+# downscaling widens the kernel to width / scale taps, so a tiny scale (1e-9) would ask for
+# billions: refused, like an output above the CLI's pixel limit.
+MAX_WEIGHTS = 50_000_000
 
 
 def _pair(value: float | Sequence[float], name: str) -> tuple[float, float]:
@@ -96,6 +102,13 @@ def resize(img: np.ndarray, scale: float | Sequence[float] | None = None,
     if antialias is None:
         antialias = method != "nearest"
     out_hw, scales = output_size(img.shape[:2], scale, size)
+    for axis in (0, 1):  # refuse a runaway weight table before building it
+        s = scales[axis]
+        taps = math.ceil(width / s if s < 1.0 and antialias else width) + 2
+        if out_hw[axis] * taps > MAX_WEIGHTS:
+            raise ValueError(f"resize: scale {s:g} needs a {out_hw[axis]:,} x {taps:,} weight "
+                             f"table, above the limit of {MAX_WEIGHTS:,} entries; resize in "
+                             f"steps, or without antialiasing")
     order = (0, 1) if scales[0] <= scales[1] else (1, 0)
     y = img
     for axis in order:

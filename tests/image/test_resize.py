@@ -212,3 +212,17 @@ def test_bicubic_set14_reproduces_papers_table(datasets, s):
     paths = sorted((datasets / "Set14").glob("*.png"))
     assert len(paths) == 14
     assert abs(_bicubic_psnr(paths, s, "srcnn") - PAPER["Set14"][s]) < 0.01
+
+
+def test_a_runaway_downscale_is_refused_before_building_its_weights():
+    from minisr.image.resize import MAX_WEIGHTS
+    img = np.zeros((40, 40), np.float32)
+    # scale 1e-9: 1 output pixel, an antialiasing kernel 4e9 taps wide (it once asked NumPy
+    # for a 29.8 GiB table)
+    with pytest.raises(ValueError, match=r"resize: scale 1e-09 needs a 1 x 4,000,000,002 "
+                                         r"weight table, above the limit of 50,000,000"):
+        resize(img, 1e-9)
+    assert MAX_WEIGHTS == 50_000_000
+    # the largest legitimate cases stay well inside: 1/1000 of a 40-pixel axis is 4,002 taps
+    assert resize(img, 1e-3).shape == (1, 1)
+    assert resize(img, 1e-9, antialias=False).shape == (1, 1)   # no widening: 6 taps
