@@ -17,16 +17,19 @@ from minisr.kernels._winograd import winograd_forward
 # dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
 DIRECT_MAX_COUT = 2
 
-# Cost model, in nanoseconds on one core (measured on the 3x3 layers of EDSR, this machine,
-# one thread: benchmarks/README.md, "Winograd"). A product costs GEMM_NS per multiply-add at
-# the ~60 GFLOP/s BLAS reaches on these thin matrices; im2col copies each column entry at
-# COPY_NS; Winograd's transforms cost WINO_IN_NS per element of V (gather, B^T . B) and
-# WINO_OUT_NS per element of M (A^T . A, scatter). The transforms, Numba loops over short
-# tile rows, are what keep Winograd from its 2.25x / 4x arithmetic saving on few channels.
-GEMM_NS = 2 / 60.0
-COPY_NS = 0.4
-WINO_IN_NS = 2.1
-WINO_OUT_NS = 1.3
+# Cost model, in nanoseconds, fitted to quiet two-thread runs on this machine (Xeon,
+# AVX-512, 2 cores, 2026-12-02; benchmarks/README.md, "Winograd"): im2col and Winograd F(4x4)
+# forwards of 3x3 32->32, 32->128 and 64->64 layers at batch 16 x 48x48 and 1 x 256x256.
+# im2col: a multiply-add of the big product costs GEMM_NS, a copied column entry COPY_NS.
+# Winograd: a multiply-add of its small per-position products (chunks of a few tile rows)
+# WINO_GEMM_NS, a transformed element (input or output) WINO_NS, and each tile row of each
+# channel WINO_ROW_NS of loop overhead: the transforms are Numba loops along one tile row,
+# short on 48-pixel images, which is why Winograd loses there and wins on wide images.
+GEMM_NS = 0.0136
+COPY_NS = 0.65
+WINO_GEMM_NS = 0.0307
+WINO_NS = 1.18
+WINO_ROW_NS = 441.0
 WINOGRAD_TILES = (4, 2)       # F(4x4, 3x3) and F(2x2, 3x3), in order of preference on a tie
 
 
@@ -40,16 +43,18 @@ def path_costs(N, C_in, C_out, H_out, W_out) -> dict[str, float]:
 
     im2col:    per output pixel, 9 C_in C_out multiply-adds and 9 C_in copied numbers.
     winograd:  per tile of m x m outputs (tiles overhang the image; one spare tile per tile
-               row), a^2 = (m+2)^2 products of C_in x C_out, a^2 C_in transformed inputs
-               and a^2 C_out transformed outputs.
+               row), a^2 = (m+2)^2 products of C_in x C_out and a^2 (C_in + C_out)
+               transformed numbers; per tile row, a fixed overhead for each channel.
     """
     pixels = N * H_out * W_out
     cost = {"im2col": pixels * (9 * C_in * C_out * GEMM_NS + 9 * C_in * COPY_NS)}
     for m in WINOGRAD_TILES:
-        tiles = N * -(-H_out // m) * (-(-W_out // m) + 1)
+        rows = N * -(-H_out // m)
+        tiles = rows * (-(-W_out // m) + 1)
         a2 = (m + 2) ** 2
-        cost[f"winograd{m}"] = tiles * a2 * (C_in * C_out * GEMM_NS + C_in * WINO_IN_NS
-                                             + C_out * WINO_OUT_NS)
+        cost[f"winograd{m}"] = (tiles * a2 * (C_in * C_out * WINO_GEMM_NS
+                                              + (C_in + C_out) * WINO_NS)
+                                + rows * (C_in + C_out) * WINO_ROW_NS)
     return cost
 
 

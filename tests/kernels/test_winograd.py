@@ -81,8 +81,12 @@ def test_float32_error_on_real_activations():
 def test_choose_path_picks_winograd_where_it_pays():
     choose = _conv_paths.choose_path
     s1, p1 = (1, 1), (1, 1)
-    assert choose("forward", (16, 64, 48, 48), (64, 64, 3, 3), s1, p1, s1, 1) == "winograd4"
-    assert choose("forward", (16, 32, 48, 48), (32, 32, 3, 3), s1, p1, s1, 1) == "winograd4"
+    # wide images: Winograd; batch 16 of 48x48 (12 tiles a row): im2col (README, "Winograd")
+    assert choose("forward", (1, 64, 256, 256), (64, 64, 3, 3), s1, p1, s1, 1) == "winograd4"
+    assert choose("forward", (1, 32, 256, 256), (32, 32, 3, 3), s1, p1, s1, 1) == "winograd4"
+    assert choose("forward", (16, 64, 48, 48), (64, 64, 3, 3), s1, p1, s1, 1) == "im2col"
+    assert choose("forward", (16, 32, 48, 48), (32, 32, 3, 3), s1, p1, s1, 1) == "im2col"
+    assert choose("forward", (1, 32, 256, 256), (128, 32, 3, 3), s1, p1, s1, 1) == "im2col"
     assert choose("forward", (2, 3, 7, 6), (4, 3, 3, 3), s1, p1, s1, 1) == "im2col"
     assert choose("forward", (16, 32, 48, 48), (32, 32, 3, 3), (2, 2), p1, s1, 1) == "im2col"
     assert choose("forward", (16, 32, 48, 48), (32, 32, 3, 3), s1, p1, (2, 2), 1) == "im2col"
@@ -94,11 +98,11 @@ def test_choose_path_picks_winograd_where_it_pays():
 @pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-10), (np.float32, 1e-5)])
 def test_cpu_passes_on_a_winograd_shape(dtype, rtol, rng):
     # a shape the cost model sends to Winograd, through the public _cpu kernels
-    x = rng.standard_normal((1, 32, 20, 20))
-    w, b = rng.standard_normal((32, 32, 3, 3)) / 17, rng.standard_normal(32)
+    x = rng.standard_normal((1, 16, 4, 300))
+    w, b = rng.standard_normal((16, 16, 3, 3)) / 12, rng.standard_normal(16)
     assert _conv_paths.choose_path("forward", x.shape, w.shape, (1, 1), (1, 1), (1, 1),
                                    1).startswith("winograd")
-    dy = rng.standard_normal((1, 32, 20, 20))
+    dy = rng.standard_normal((1, 16, 4, 300))
     y_ref, dx_ref = conv2d_forward_ref(x, w, b, 1, 1), conv2d_backward_input_ref(dy, w, x.shape,
                                                                                 1, 1)
     xd, wd, bd, dyd = (t.astype(dtype) for t in (x, w, b, dy))
