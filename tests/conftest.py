@@ -18,6 +18,15 @@ DATASETS = pathlib.Path(os.environ.get(
     pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
 
 
+@pytest.fixture(autouse=True)
+def _seeded_init():
+    """Every test starts nn.init's shared generator from seed 0, so a model's initial
+    weights do not depend on which tests ran before it (the overfit test of srcnn-955 went
+    from 21,772x with seed 0 to 2.8x with seed 1, failing only in some test orders)."""
+    from minisr.nn import init
+    init.seed(0)
+
+
 @pytest.fixture
 def rng():
     """A seeded generator per test."""
