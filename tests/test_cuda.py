@@ -80,10 +80,15 @@ def _espcn_losses(device: str, steps: int = 3) -> list[float]:
     opt = Adam(net.parameters(), lr=1e-2)
     x = Tensor(rng.standard_normal((2, 1, 5, 6)).astype(np.float32)).to(device)
     t = Tensor(rng.standard_normal((2, 1, 10, 12)).astype(np.float32)).to(device)
+    return _train_losses(net, opt, losses.mse_loss, x, t, steps)
+
+
+def _train_losses(net, opt, loss_fn, x, t, steps: int) -> list[float]:
+    """The loss of each of ``steps`` optimizer steps on one batch."""
     out = []
     for _ in range(steps):
         opt.zero_grad()
-        loss = losses.mse_loss(net(x), t)
+        loss = loss_fn(net(x), t)
         loss.backward()
         opt.step()
         out.append(loss.item())
@@ -111,13 +116,7 @@ def _finetune_shipped_espcn(device: str, steps: int = 2) -> list[float]:
     rng = np.random.default_rng(0)
     x = Tensor(rng.random((1, 1, 4, 4), dtype=np.float32)).to(device)
     t = Tensor(rng.random((1, 1, 12, 12), dtype=np.float32)).to(device)
-    out = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = losses.l1_loss(net(x), t)
-        loss.backward()
-        opt.step()
-        out.append(loss.item())
+    out = _train_losses(net, opt, losses.l1_loss, x, t, steps)
     assert net.conv3.weight.device == device and net.conv1.weight.device == device
     return out
 
