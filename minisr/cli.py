@@ -154,10 +154,7 @@ def _evaluate_run(args: argparse.Namespace) -> int:
             entries = [("bicubic", None)]
             if args.model is not None:
                 if args.weights:
-                    from minisr.nn import load_weights
-                    model = models.get(args.model, scale)
-                    load_weights(model, args.weights)
-                    model.eval()
+                    model = models.load_file(args.model, scale, args.weights)
                 else:
                     model = models.load_pretrained(args.model, scale)
                 entries.append((args.model + (" +x8" if args.self_ensemble else ""), model))

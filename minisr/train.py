@@ -1,8 +1,8 @@
 """Training a model from a recipe: the loop behind ``minisr train``.
 
 A recipe (``models/recipes/*.json``) is data: model, scale, patch, batch, optimizer with
-per-layer learning-rate multipliers, schedule, steps, loss, augmentation, seed and an
-optional ``init`` weight file. A run folder gets ``train.csv``, ``curves.png``, ``last.npz``
+per-layer learning-rate multipliers, schedule, steps, loss, augmentation, seed, an
+optional ``init`` weight file and ``residual`` (learn a residual over bicubic). A run folder gets ``train.csv``, ``curves.png``, ``last.npz``
 (the checkpoint, written atomically) and ``best.npz`` (chosen on the held-out split of the
 training folder only). Batches depend on (seed, step), so ``resume`` continues bit for bit.
 """
@@ -36,7 +36,8 @@ DEFAULTS = {"patch_size": 17, "batch_size": 16, "steps": 10000, "loss": "l1", "s
             "optimizer": {"name": "adam", "lr": 1e-3}, "lr_mult": {},
             "schedule": {"name": "cosine", "eta_min": 1e-6}, "augment": True,
             "downscales": [1.0], "val_fraction": 0.1, "val_every": 1000, "log_every": 50,
-            "checkpoint_every": 500, "init": None, "init_exclude": [], "data": "T91"}
+            "checkpoint_every": 500, "init": None, "init_exclude": [], "data": "T91",
+            "residual": False}
 
 
 class TrainingStopped(Exception):
@@ -161,7 +162,7 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                          f"--out")
     scale = int(recipe["scale"])
     init_weights.seed(recipe["seed"])  # the model's initial weights follow the recipe's seed
-    model = models.get(recipe["model"], scale)
+    model = models.get(recipe["model"], scale, residual=recipe["residual"])
     train_paths, val_paths = split(list_images(data_dir), recipe["val_fraction"],
                                    recipe["seed"])
     data = PatchDataset(train_paths, scale, recipe["patch_size"], model.colour,
@@ -222,7 +223,8 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                 val = validate(model, val_paths, scale)
                 if val > best:
                     best = val
-                    save_weights(model, out / "best.npz", {"step": step, "val_psnr": val})
+                    save_weights(model, out / "best.npz", {"step": step, "val_psnr": val,
+                                                            "residual": recipe["residual"]})
                 if bar is not None:
                     bar.write(f"step {step}: validation PSNR {val:.3f} dB (best {best:.3f})")
             if step % recipe["log_every"] == 0 or val is not None:

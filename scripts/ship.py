@@ -16,7 +16,8 @@ from pathlib import Path
 
 from minisr import models
 from minisr.evaluate import evaluate_folder
-from minisr.nn import load_weights, save_weights
+from minisr.nn import save_weights
+from minisr.nn.serialization import load_npz
 from minisr.inference import model_upscaler
 
 
@@ -31,13 +32,16 @@ def main() -> int:
     if summary.get("interrupted") or summary["steps"] < recipe["steps"]:
         sys.exit(f"ship: {args.run} stopped at step {summary['steps']} of {recipe['steps']}")
     name, scale = summary["model"], int(summary["scale"])
-    model = models.get(name, scale)
-    best_meta = load_weights(model, args.run / "best.npz")
-    model.eval()
+    residual = bool(recipe.get("residual", False))
+    model = models.load_file(name, scale, args.run / "best.npz")
+    _, best_meta = load_npz(args.run / "best.npz")
+    if model.residual != residual:
+        sys.exit(f"ship: {args.run}/best.npz and its recipe disagree on 'residual'")
     entry = {"model": name, "scale": scale,
              "file": f"{name.replace('-', '_')}_x{scale}.npz",
              "recipe": f"{name.replace('-', '_')}_x{scale}.json",
              "recipe_hash": summary["recipe_hash"], "seed": summary["seed"],
+             "residual": residual,
              "steps": summary["steps"], "best_step": best_meta["step"],
              "wall_clock_s": summary["wall_clock_s"], "cpu": summary["cpu"],
              "val_psnr": round(best_meta["val_psnr"], 4)}

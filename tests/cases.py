@@ -66,6 +66,8 @@ CASES = [
          [(1, 4, 3, 5), (4, 1, 2, 3)]),
     Case("pixel_shuffle", lambda x: F.pixel_shuffle(x, 2), [(2, 8, 3, 2)]),
     Case("pixel_unshuffle", lambda x: F.pixel_unshuffle(x, 3), [(2, 2, 6, 3)]),
+    Case("upsample_bicubic_x3", lambda x: F.upsample_bicubic(x, 3), [(2, 3, 4, 5)]),
+    Case("upsample_bicubic_x2_thin", lambda x: F.upsample_bicubic(x, 2), [(1, 2, 1, 3)]),
     Case("relu", F.relu, [(2, 3, 4, 5)]),
     Case("leaky_relu", lambda x: F.leaky_relu(x, 0.2), [(2, 3, 4, 5)]),
     Case("prelu_channel", F.prelu, [(2, 3, 4, 5), (3,)]),

@@ -9,7 +9,8 @@ def test_all_backends_expose_the_same_primitives():
     assert all(n == names[0] for n in names)
     for must in ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
                  "conv_transpose2d_forward", "pixel_shuffle", "pixel_unshuffle",
-                 "relu_forward", "prelu_backward", "sgd_step", "adam_step", "sum_to_shape"):
+                 "relu_forward", "prelu_backward", "sgd_step", "adam_step", "sum_to_shape",
+                 "resize_axis"):
         assert must in names[0]
 
 

@@ -31,6 +31,7 @@ SCRIPT = textwrap.dedent(r'''
     _dispatcher.get_current_device = lambda: _NoGpu
     f, i, b, d = t.float32, t.int64, t.boolean, t.float64
     f1, i1, d1, f4 = f[::1], i[::1], d[::1], f[:, :, :, ::1]
+    f2, i2, f3 = f[:, ::1], i[:, ::1], f[:, :, ::1]
     T = t.UniTuple(i, 6)
     SIGS = {
         "elementwise": {"_binary_forward_kernel": (i, f1, T, f1, T, f1, T),
@@ -57,6 +58,7 @@ SCRIPT = textwrap.dedent(r'''
         "optim": {"_sgd_step_kernel": (f1, f1, f1, f, f, f, f, b, b, b, b),
                   "_adam_step_kernel": (f1, f1, f1, f1) + (f,) * 10 + (b, b)},
         "matmul": {"_matmul_forward_kernel": (f1, f1, i, i, i, f1)},
+        "resize": {"_resize_axis_kernel": (f3, f2, i2, f3)},
         "conv2d": {"_conv2d_forward_kernel": (f4, f4, f1, b) + (i,) * 7 + (f4,),
                    "_conv2d_forward_tiled_kernel": (f4, f4, f1, b, i, i, i, f4),
                    "_conv2d_backward_input_kernel": (f4, f4) + (i,) * 7 + (f4,),

@@ -21,6 +21,15 @@ def nets64():
 
 
 @pytest.mark.parametrize("name", M.names())
+def test_residual_models_tile_exactly_too(name, rng):
+    img = rng.random((29, 31, 3)) * 0.5 + 0.25
+    model = M.get(name, 3, residual=True).to(np.float64)
+    whole = sr_image(model, img)
+    np.testing.assert_allclose(tiled(lambda t: sr_image(model, t), img, 3, 10,
+                                     tile_margin(model)), whole, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", M.names())
 def test_tiles_equal_the_whole_image_and_need_their_margin(nets, nets64, name, rng):
     img = rng.random((37, 41, 3)) * 0.5 + 0.25
     m = tile_margin(nets[name])

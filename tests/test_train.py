@@ -72,6 +72,19 @@ def test_ctrl_c_then_resume_continues_bit_for_bit(folder, tmp_path, monkeypatch)
     assert (tmp_path / "a" / "best.npz").exists()
 
 
+def test_a_residual_recipe_trains_and_its_weights_say_so(folder, tmp_path):
+    summary = T.train(_recipe(residual=True, steps=3), folder, tmp_path / "r", progress=False)
+    _, meta = load_npz(tmp_path / "r" / "best.npz")
+    assert meta["residual"] is True and summary["steps"] == 3
+    model = models.load_file("espcn", 2, tmp_path / "r" / "best.npz")
+    assert model.residual
+    # validation ran the residual model: its PSNR beats the bare (untrained) network's
+    bare = models.load_file("espcn", 2, tmp_path / "r" / "best.npz")
+    bare.residual = False
+    val = T.split(T.list_images(folder), 0.25, 0)[1]
+    assert T.validate(model, val, 2) > T.validate(bare, val, 2) + 3.0
+
+
 def test_resume_refuses_a_checkpoint_of_another_recipe(folder, tmp_path):
     T.train(_recipe(steps=2), folder, tmp_path / "run", progress=False)
     with pytest.raises(ValueError, match="was made by another recipe"):

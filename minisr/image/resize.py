@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from minisr.kernels.resize import KERNELS, resize_axis_cpu, resize_axis_ref, resize_weights_ref
+from minisr.kernels.resize import KERNELS, resize_axis_cpu, resize_axis_ref, resize_weights
 
 __all__ = ["MAX_WEIGHTS", "output_size", "resize", "modcrop", "imresize_to_lr"]
 
@@ -112,8 +112,8 @@ def resize(img: np.ndarray, scale: float | Sequence[float] | None = None,
     order = (0, 1) if scales[0] <= scales[1] else (1, 0)
     y = img
     for axis in order:
-        weights, indices = resize_weights_ref(img.shape[axis], out_hw[axis], scales[axis],
-                                              kernel, width, antialias)
+        weights, indices = resize_weights(img.shape[axis], out_hw[axis], scales[axis],
+                                          kernel, width, antialias)
         y = _IMPLS[impl](y, weights, indices, axis)
     return y
 

@@ -1,7 +1,7 @@
 """Separable resampling along one axis, exactly as MATLAB's ``imresize`` does it.
 
 A resize is, per axis, a sparse matrix: output pixel i is sum_p w[i, p] * x[idx[i, p]].
-``resize_weights_ref`` builds (w, idx) the way MATLAB's ``contributions`` does (1-based
+``resize_weights`` builds (w, idx) the way MATLAB's ``contributions`` does (1-based
 coordinates, kernel widened by 1/scale when antialiasing a downscale, rows normalised to
 sum 1, symmetric borders, all-zero columns dropped); ``resize_axis_ref`` applies them with
 plain loops and ``resize_axis_cpu`` with Numba. Facts: ``../shared/REFERENCE.md``.
@@ -17,8 +17,8 @@ from numba import njit, prange
 
 from minisr.kernels._shared import cubic_weight
 
-__all__ = ["triangle_weight", "box_weight", "KERNELS", "symmetric_index", "resize_weights_ref",
-           "resize_axis_ref", "resize_axis_cpu"]
+__all__ = ["triangle_weight", "box_weight", "KERNELS", "symmetric_index", "resize_weights",
+           "adjoint_weights", "resize_axis_ref", "resize_axis_cpu"]
 
 
 @njit(cache=True)
@@ -59,9 +59,9 @@ def symmetric_index(k: int, n: int) -> int:
     return m if m < n else 2 * n - 1 - m
 
 
-def resize_weights_ref(in_len: int, out_len: int, scale: float,
-                       kernel: Callable[[float], float], kernel_width: float,
-                       antialias: bool) -> tuple[np.ndarray, np.ndarray]:
+def resize_weights(in_len: int, out_len: int, scale: float,
+                   kernel: Callable[[float], float], kernel_width: float,
+                   antialias: bool) -> tuple[np.ndarray, np.ndarray]:
     """Interpolation weights and 0-based source indices for every output pixel (MATLAB's
     ``contributions``).
 
@@ -98,6 +98,33 @@ def resize_weights_ref(in_len: int, out_len: int, scale: float,
         weights[i] /= weights[i].sum()
     keep = np.any(weights != 0.0, axis=0)
     return weights[:, keep], indices[:, keep]
+
+
+def adjoint_weights(weights: np.ndarray, indices: np.ndarray,
+                    in_len: int) -> tuple[np.ndarray, np.ndarray]:
+    """The transpose of a resize table, as a table of the same form: the backward pass.
+
+    The forward map is y[i] = sum_p w[i, p] x[idx[i, p]], a sparse matrix A (out_len x
+    in_len). Its adjoint dx = A^T dy gathers, for every input pixel j, the pairs (i, p) with
+    idx[i, p] = j: dx[j] = sum_q wT[j, q] dy[iT[j, q]]. Rows are padded with zero weights
+    (index 0), so ``resize_axis_*`` apply the adjoint with no scatter and no atomics.
+    Duplicate (i, j) pairs (mirrored borders) are summed into one entry first.
+
+    Shape:
+        weights, indices: (out_len, P)    returns: (in_len, Q) float64, (in_len, Q) int64
+    """
+    dense = np.zeros((in_len, weights.shape[0]))
+    rows = np.repeat(np.arange(weights.shape[0]), weights.shape[1])
+    np.add.at(dense, (indices.ravel(), rows), weights.ravel())
+    nz = dense != 0.0
+    Q = max(int(nz.sum(axis=1).max()), 1)
+    wT = np.zeros((in_len, Q))
+    iT = np.zeros((in_len, Q), dtype=np.int64)
+    for j in range(in_len):
+        (cols,) = np.nonzero(nz[j])
+        wT[j, :cols.size] = dense[j, cols]
+        iT[j, :cols.size] = cols
+    return wT, iT
 
 
 def resize_axis_ref(x: np.ndarray, weights: np.ndarray, indices: np.ndarray,

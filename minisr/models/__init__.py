@@ -3,8 +3,9 @@
 ``get(name, scale)`` builds an untrained model; ``load_pretrained(name, scale)`` one with
 the weights shipped in ``models/weights/`` (their provenance in ``weights/manifest.json``).
 Every model states ``scale``, ``colour`` ('y' | 'rgb'), ``pre_upsampled`` (takes a
-bicubic-upscaled input) and ``receptive_radius`` (in input pixels), so the upscaler,
-tiling and evaluation never special-case a model by name.
+bicubic-upscaled input), ``residual`` (adds the bicubic upscale of its input to its output;
+recorded per weight file in the manifest) and ``receptive_radius`` (in input pixels), so
+the upscaler, tiling and evaluation never special-case a model by name.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from minisr.models.espcn import ESPCN
 from minisr.models.fsrcnn import FSRCNN
 from minisr.models.srcnn import SRCNN
 from minisr.nn import Module, load_weights
+from minisr.nn.serialization import load_npz
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SCALES = (2, 3, 4)
@@ -38,13 +40,16 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def get(name: str, scale: int) -> Module:
-    """A freshly initialised model; a one-line ValueError lists what exists."""
+def get(name: str, scale: int, residual: bool = False) -> Module:
+    """A freshly initialised model; a one-line ValueError lists what exists.
+
+    ``residual=True``: the same architecture and weights, learning a residual over bicubic.
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; models: {', '.join(names())}")
     if scale not in SCALES:
         raise ValueError(f"model {name}: scale must be one of {SCALES}, got {scale!r}")
-    model = _REGISTRY[name](scale=scale)
+    model = _REGISTRY[name](scale=scale, residual=bool(residual))
     model.name = name
     return model
 
@@ -71,11 +76,17 @@ def weights_path(name: str, scale: int) -> Path:
 
 def load_pretrained(name: str, scale: int) -> Module:
     """``get(name, scale)`` with the shipped weights loaded, in eval mode."""
-    path = weights_path(name, scale)
-    model = get(name, scale)
+    return load_file(name, scale, weights_path(name, scale))
+
+
+def load_file(name: str, scale: int, path: str | Path) -> Module:
+    """``get(name, scale)`` with the weights of ``path`` (shipped, or a run's ``best.npz``),
+    in eval mode; residual over bicubic when the file's metadata says it was trained so."""
+    _, meta = load_npz(path)
+    model = get(name, scale, residual=bool(meta.get("residual", False)))
     load_weights(model, path)
     return model.eval()
 
 
-__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "load_pretrained",
-           "manifest", "names", "pretrained", "weights_path"]
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "load_file",
+           "load_pretrained", "manifest", "names", "pretrained", "weights_path"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from minisr.autograd import Tensor
 from minisr.models.blocks import DIV2K_RGB_MEAN, MeanShift, Upsampler, upsampler_stages
 from minisr.nn import Conv2d, Module, ResidualBlock, Sequential
+from minisr.ops.resize import upsample_bicubic
 
 
 class EDSR(Module):
@@ -29,6 +30,11 @@ class EDSR(Module):
     Batch norm is left out: it normalises away the range flexibility SR needs and costs
     memory (the paper's argument).
 
+    With ``residual=True`` the network learns only what bicubic misses: the output is
+    ``EDSR(x) + upsample_bicubic(x, scale)`` (``ops.resize``), the same weights and state_dict, and the PyTorch
+    equivalent adds MATLAB-style bicubic the same way (not ``F.interpolate``, whose cubic
+    differs).
+
     Equivalent PyTorch module: BasicSR's ``basicsr.archs.edsr_arch.EDSR(num_in_ch=3,
     num_out_ch=3, num_feat=F, num_block=B, upscale=scale, res_scale=res_scale,
     img_range=1.0, rgb_mean=DIV2K_RGB_MEAN)``; its state_dict names (``conv_first``,
@@ -46,8 +52,8 @@ class EDSR(Module):
     pre_upsampled = False
 
     def __init__(self, scale: int = 2, num_features: int = 32, num_blocks: int = 8,
-                 res_scale: float = 1.0, rgb_mean=DIV2K_RGB_MEAN):
-        self.scale = scale
+                 res_scale: float = 1.0, rgb_mean=DIV2K_RGB_MEAN, residual: bool = False):
+        self.scale, self.residual = scale, residual
         self.num_features, self.num_blocks, self.res_scale = num_features, num_blocks, res_scale
         self._sub_mean = MeanShift(rgb_mean, sign=-1.0)
         self._add_mean = MeanShift(rgb_mean, sign=+1.0)
@@ -61,9 +67,10 @@ class EDSR(Module):
         self.receptive_radius = 1 + 2 * num_blocks + 1 + len(upsampler_stages(scale)) + 1
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.conv_first(self._sub_mean(x))
-        x = x + self.conv_after_body(self.body(x))
-        return self._add_mean(self.conv_last(self.upsample(x)))
+        f = self.conv_first(self._sub_mean(x))
+        f = f + self.conv_after_body(self.body(f))
+        y = self._add_mean(self.conv_last(self.upsample(f)))
+        return y + upsample_bicubic(x, self.scale) if self.residual else y
 
 
 __all__ = ["EDSR"]

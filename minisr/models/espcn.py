@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from minisr.autograd import Tensor
 from minisr.nn import Conv2d, Module, PixelShuffle, Tanh
+from minisr.ops.resize import upsample_bicubic
 
 
 class ESPCN(Module):
@@ -22,6 +23,11 @@ class ESPCN(Module):
           pixel_shuffle(r)                      (N, 1, r h, r w)
 
     Parameters with biases: x2 21,284, x3 22,729, x4 24,752.
+
+    With ``residual=True`` the network learns only what bicubic misses: the output is
+    ``pixel_shuffle(conv3(...)) + upsample_bicubic(x, scale)`` (``ops.resize``), the same weights and state_dict, and the PyTorch
+    equivalent adds MATLAB-style bicubic the same way (not ``F.interpolate``, whose cubic
+    differs).
 
     Equivalent PyTorch module (same state_dict names and layouts)::
 
@@ -47,19 +53,19 @@ class ESPCN(Module):
     colour = "y"
     pre_upsampled = False
 
-    def __init__(self, scale: int = 3, num_features=(64, 32)):
+    def __init__(self, scale: int = 3, num_features=(64, 32), residual: bool = False):
         n1, n2 = num_features
-        self.scale = scale
+        self.scale, self.residual = scale, residual
         self.conv1 = Conv2d(1, n1, 5, padding=2)
         self.conv2 = Conv2d(n1, n2, 3, padding=1)
         self.conv3 = Conv2d(n2, scale * scale, 3, padding=1)
         self.pixel_shuffle = PixelShuffle(scale)
         self.tanh = Tanh()
-        self.receptive_radius = 2 + 1 + 1  # LR pixels
+        self.receptive_radius = 2 + 1 + 1  # LR pixels (bicubic's reach, 2, is less)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.tanh(self.conv2(self.tanh(self.conv1(x))))
-        return self.pixel_shuffle(self.conv3(x))
+        y = self.pixel_shuffle(self.conv3(self.tanh(self.conv2(self.tanh(self.conv1(x))))))
+        return y + upsample_bicubic(x, self.scale) if self.residual else y
 
 
 __all__ = ["ESPCN"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from minisr.autograd import Tensor
 from minisr.nn import Conv2d, ConvTranspose2d, Module, PReLU, Sequential
+from minisr.ops.resize import upsample_bicubic
 
 
 class FSRCNN(Module):
@@ -25,6 +26,11 @@ class FSRCNN(Module):
                               padding 4, output_padding n - 1
 
     PReLU has one slope per channel. Weights only: FSRCNN 12,464, FSRCNN-s 3,937.
+
+    With ``residual=True`` the network learns only what bicubic misses: the output is
+    ``deconv(...) + upsample_bicubic(x, scale)`` (``ops.resize``), the same weights and state_dict, and the PyTorch
+    equivalent adds MATLAB-style bicubic the same way (not ``F.interpolate``, whose cubic
+    differs).
 
     Equivalent PyTorch module (same state_dict names and layouts)::
 
@@ -54,8 +60,9 @@ class FSRCNN(Module):
     colour = "y"
     pre_upsampled = False
 
-    def __init__(self, scale: int = 3, d: int = 56, s: int = 12, m: int = 4):
-        self.scale, self.d, self.s, self.m = scale, d, s, m
+    def __init__(self, scale: int = 3, d: int = 56, s: int = 12, m: int = 4,
+                 residual: bool = False):
+        self.scale, self.d, self.s, self.m, self.residual = scale, d, s, m, residual
         self.feature_extraction = _conv_prelu(1, d, 5)
         self.shrinking = _conv_prelu(d, s, 1)
         self.mapping = Sequential(*[_conv_prelu(s, s, 3) for _ in range(m)])
@@ -66,8 +73,9 @@ class FSRCNN(Module):
         self.receptive_radius = 2 + m + (4 + scale - 1) // scale + 1
 
     def forward(self, x: Tensor) -> Tensor:
-        x = self.expanding(self.mapping(self.shrinking(self.feature_extraction(x))))
-        return self.deconv(x)
+        y = self.expanding(self.mapping(self.shrinking(self.feature_extraction(x))))
+        y = self.deconv(y)
+        return y + upsample_bicubic(x, self.scale) if self.residual else y
 
 
 def _conv_prelu(c_in: int, c_out: int, k: int) -> Sequential:

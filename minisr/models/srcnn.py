@@ -24,6 +24,10 @@ class SRCNN(Module):
     ``k // 2`` with zeros so the output has the input's size, as public PyTorch ports do.
     Weights only: 9-1-5 has 8,032, 9-5-5 has 57,184 (the papers' counts).
 
+    With ``residual=True`` the network learns only what bicubic misses: its input already
+    is the bicubic upscale, so the output is ``conv3(...) + x`` (VDSR's global skip; same
+    weights and state_dict).
+
     Equivalent PyTorch module (same state_dict names and layouts)::
 
         class SRCNN(torch.nn.Module):
@@ -47,9 +51,10 @@ class SRCNN(Module):
     colour = "y"
     pre_upsampled = True
 
-    def __init__(self, scale: int = 3, f2: int = 1, num_features=(64, 32)):
+    def __init__(self, scale: int = 3, f2: int = 1, num_features=(64, 32),
+                 residual: bool = False):
         n1, n2 = num_features
-        self.scale, self.f2 = scale, f2
+        self.scale, self.f2, self.residual = scale, f2, residual
         self.conv1 = Conv2d(1, n1, 9, padding=4)
         self.conv2 = Conv2d(n1, n2, f2, padding=f2 // 2)
         self.conv3 = Conv2d(n2, 1, 5, padding=2)
@@ -58,7 +63,8 @@ class SRCNN(Module):
         self.receptive_radius = 4 + f2 // 2 + 2
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.conv3(self.relu(self.conv2(self.relu(self.conv1(x)))))
+        y = self.conv3(self.relu(self.conv2(self.relu(self.conv1(x)))))
+        return y + x if self.residual else y
 
 
 __all__ = ["SRCNN"]

@@ -5,9 +5,10 @@ from minisr.ops.conv import conv2d, conv_transpose2d
 from minisr.ops.linalg import matmul
 from minisr.ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
 from minisr.ops.reduce import mean, sum
+from minisr.ops.resize import upsample_bicubic
 from minisr.ops.shape import concat, getitem, pad, reshape, transpose_last
 
 __all__ = ["abs", "add", "concat", "conv2d", "conv_transpose2d", "div", "getitem",
            "leaky_relu", "matmul", "mean", "mul", "neg", "pad", "pixel_shuffle",
            "pixel_unshuffle", "pow", "prelu", "relu", "reshape", "sigmoid", "sqrt", "sub",
-           "sum", "tanh", "transpose_last"]
+           "sum", "tanh", "transpose_last", "upsample_bicubic"]

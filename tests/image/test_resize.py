@@ -8,7 +8,7 @@ from minisr.image.color import rgb_to_y
 from minisr.image.io import imread
 from minisr.image.resize import imresize_to_lr, modcrop, output_size, resize
 from minisr.kernels._shared import cubic_weight
-from minisr.kernels.resize import KERNELS, resize_weights_ref, symmetric_index
+from minisr.kernels.resize import KERNELS, resize_weights, symmetric_index
 
 METHODS = ("bicubic", "bilinear", "nearest")
 # (scale, both dim orders: sh < sw resizes H first, sh > sw resizes W first)
@@ -30,7 +30,7 @@ def test_weights_x2_down_antialiased_derived_by_hand():
     # = 1.5, left = floor(1.5 - 4) = -3, offsets u - j = 4.5 .. -4.5; the +-4.5 columns are
     # zero in every row and are dropped. Weights 0.5 cubic(+-1.75, +-1.25, +-0.75, +-0.25) sum
     # to 1. 1-based j = -2..5 mirror to 3 2 1 1 2 3 4 5, i.e. 0-based 2 1 0 0 1 2 3 4.
-    w, idx = resize_weights_ref(8, 4, 0.5, *KERNELS["bicubic"], antialias=True)
+    w, idx = resize_weights(8, 4, 0.5, *KERNELS["bicubic"], antialias=True)
     expected = [-0.01171875, -0.03515625, 0.11328125, 0.43359375]
     assert w.shape == (4, 8)
     np.testing.assert_array_equal(w[0], expected + expected[::-1])
@@ -42,7 +42,7 @@ def test_weights_x2_up_derived_by_hand():
     # scale 2: u = x/2 + 0.25; x = 1: u = 0.75, left = floor(0.75 - 2) = -2, offsets 2.75 ..
     # -2.25; the outer two are zero for every x and are dropped: cubic(1.75, 0.75, -0.25, -1.25)
     # on 1-based j = -1, 0, 1, 2 -> mirrored 0-based 1, 0, 0, 1.
-    w, idx = resize_weights_ref(8, 16, 2.0, *KERNELS["bicubic"], antialias=True)
+    w, idx = resize_weights(8, 16, 2.0, *KERNELS["bicubic"], antialias=True)
     np.testing.assert_array_equal(w[0], [-0.0234375, 0.2265625, 0.8671875, -0.0703125])
     np.testing.assert_array_equal(idx[0], [1, 0, 0, 1])
     np.testing.assert_array_equal(w[1], w[0][::-1])
@@ -53,7 +53,7 @@ def test_weights_x2_up_derived_by_hand():
 @pytest.mark.parametrize("n_in,n_out,scale", [(10, 4, 1 / 3), (7, 4, 0.5), (9, 31, 31 / 9),
                                               (5, 15, 3.0), (12, 5, 0.4)])
 def test_weights_rows_sum_to_one_and_indices_in_range(method, antialias, n_in, n_out, scale):
-    w, idx = resize_weights_ref(n_in, n_out, scale, *KERNELS[method], antialias)
+    w, idx = resize_weights(n_in, n_out, scale, *KERNELS[method], antialias)
     assert w.shape == idx.shape and w.shape[0] == n_out
     np.testing.assert_allclose(w.sum(axis=1), 1.0, rtol=0, atol=1e-14)
     assert idx.min() >= 0 and idx.max() < n_in
@@ -226,3 +226,16 @@ def test_a_runaway_downscale_is_refused_before_building_its_weights():
     # the largest legitimate cases stay well inside: 1/1000 of a 40-pixel axis is 4,002 taps
     assert resize(img, 1e-3).shape == (1, 1)
     assert resize(img, 1e-9, antialias=False).shape == (1, 1)   # no widening: 6 taps
+
+
+@pytest.mark.parametrize("n_in, n_out, scale", [(5, 15, 3.0), (1, 4, 4.0), (9, 4, 0.5)])
+def test_adjoint_weights_are_the_transpose(n_in, n_out, scale):
+    from minisr.kernels.resize import adjoint_weights
+    w, idx = resize_weights(n_in, n_out, scale, *KERNELS["bicubic"], antialias=True)
+    A = np.zeros((n_out, n_in))
+    np.add.at(A, (np.repeat(np.arange(n_out), w.shape[1]), idx.ravel()), w.ravel())
+    wT, iT = adjoint_weights(w, idx, n_in)
+    AT = np.zeros((n_in, n_out))
+    np.add.at(AT, (np.repeat(np.arange(n_in), wT.shape[1]), iT.ravel()), wT.ravel())
+    np.testing.assert_allclose(AT, A.T, rtol=0, atol=1e-15)
+    assert wT.shape[0] == n_in and (wT != 0).sum() == (A != 0).sum()

@@ -106,3 +106,30 @@ def test_overfits_one_small_batch(name, steps, lr, rng):
         loss.backward()
         opt.step()
     assert first / loss.item() >= 100
+
+
+@pytest.mark.parametrize("name", M.names())
+def test_residual_adds_the_bicubic_upscale_and_keeps_the_weights(name, rng):
+    from minisr.image.resize import resize
+    plain = M.get(name, 3)
+    res = M.get(name, 3, residual=True)
+    res.load_state_dict(plain.state_dict())
+    assert list(res.state_dict()) == list(plain.state_dict()) and res.residual
+    x = _input(plain, rng, side=6, batch=2)
+    diff = (res(Tensor(x)) - plain(Tensor(x))).data
+    if plain.pre_upsampled:  # SRCNN's input already is the bicubic upscale
+        np.testing.assert_allclose(diff, x, rtol=0, atol=1e-6)
+    else:
+        bicubic = np.stack([np.stack([resize(p, 3) for p in img]) for img in x])
+        np.testing.assert_allclose(diff, bicubic, rtol=0, atol=3e-6)
+
+
+def test_load_file_takes_residual_from_the_weights_metadata(tmp_path):
+    model = M.get("espcn", 2, residual=True)
+    nn.save_weights(model, tmp_path / "r.npz", {"residual": True})
+    nn.save_weights(model, tmp_path / "p.npz", {"step": 1})
+    assert M.load_file("espcn", 2, tmp_path / "r.npz").residual is True
+    assert M.load_file("espcn", 2, tmp_path / "p.npz").residual is False
+    for name, scale in M.pretrained():
+        entry = M.manifest()[f"{name}-x{scale}"]
+        assert M.load_pretrained(name, scale).residual == entry.get("residual", False)
