@@ -66,6 +66,25 @@ def test_tiled_conv2d_forward_matches_simple(k, pad, groups, poisoned):
     np.testing.assert_allclose(tiled, cpu, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("act, shared, stride", [("tanh", False, 1), ("prelu", False, 1),
+                                                  ("relu", False, 2), ("prelu", True, 2)])
+def test_conv2d_act_forward_matches_cpu(act, shared, stride, poisoned):
+    # stride 1 on a 16 x 16 output runs the tiled kernel (2 blocks), stride 2 the simple one
+    from minisr.kernels.cuda.conv2d import _tiled_applies
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, 16, 16)).astype(np.float32)
+    w = rng.standard_normal((2, 1, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(2).astype(np.float32)
+    a = (np.array([0.3]) if shared else np.array([0.1, 0.4])).astype(np.float32) \
+        if act == "prelu" else None
+    assert _tiled_applies(x, w, stride, 1, 1) == (stride == 1)
+    cuda_t, cpu_t = backend.get_backend("cuda"), backend.get_backend("cpu")
+    dev = [None if t is None else backend.to_device(t, "cuda") for t in (x, w, b, a)]
+    y = cuda_t.conv2d_act_forward(dev[0], dev[1], dev[2], stride, 1, 1, 1, act, dev[3])
+    want = cpu_t.conv2d_act_forward(x, w, b, stride, 1, 1, 1, act, a)
+    np.testing.assert_allclose(y.copy_to_host(), want, rtol=1e-5, atol=1e-5)
+
+
 def _espcn_losses(device: str, steps: int = 3) -> list[float]:
     from minisr.nn import losses
     from minisr.nn.layers import Conv2d, PixelShuffle, Tanh

@@ -59,8 +59,8 @@ SCRIPT = textwrap.dedent(r'''
                   "_adam_step_kernel": (f1, f1, f1, f1) + (f,) * 10 + (b, b)},
         "matmul": {"_matmul_forward_kernel": (f1, f1, i, i, i, f1)},
         "resize": {"_resize_axis_kernel": (f3, f2, i2, f3)},
-        "conv2d": {"_conv2d_forward_kernel": (f4, f4, f1, b) + (i,) * 7 + (f4,),
-                   "_conv2d_forward_tiled_kernel": (f4, f4, f1, b, i, i, i, f4),
+        "conv2d": {"_conv2d_forward_kernel": (f4, f4, f1, b) + (i,) * 8 + (f1, f4),
+                   "_conv2d_forward_tiled_kernel": (f4, f4, f1, b, i, i, i, i, f1, f4),
                    "_conv2d_backward_input_kernel": (f4, f4) + (i,) * 7 + (f4,),
                    "_conv2d_backward_weight_kernel": (f4, f4) + (i,) * 7 + (f4,)},
     }

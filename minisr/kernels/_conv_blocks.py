@@ -26,6 +26,14 @@ class Tile(NamedTuple):
     rows: int
 
 
+class Epilogue(NamedTuple):
+    """What a forward applies to its output tiles after the products (inference only):
+    ``act`` is an ``_shared.ACT_*`` code, ``slope`` the (C_out,) PReLU slopes (any (C_out,)
+    array in the dtype of x for the other activations)."""
+    act: int
+    slope: np.ndarray
+
+
 def pair(v) -> tuple[int, int]:
     """An int or an (h, w) pair as an (h, w) tuple of ints."""
     if isinstance(v, (tuple, list)):

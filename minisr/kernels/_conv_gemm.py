@@ -11,14 +11,22 @@ from __future__ import annotations
 import numpy as np
 
 from minisr.kernels._conv_blocks import bands, tiles
-from minisr.kernels._conv_loops import backward_weight_direct, col2im, im2col
+from minisr.kernels._conv_loops import backward_weight_direct, col2im, epilogue, im2col
+from minisr.kernels._shared import ACT_NONE
+
+def _act(ep, dtype, C_out):
+    """(act code, (C_out,) slopes) of an Epilogue or None."""
+    if ep is None:
+        return ACT_NONE, np.zeros(C_out, dtype)
+    return ep.act, ep.slope
 
 # dL/dw joins a tile's images into one product when they have fewer pixels than this.
 DW_JOIN_PIXELS = 1024
 
 
-def forward_pointwise(x, w, b, groups, y):
-    """1x1 stride-1 conv: x[n] already is the (C_in, H*W) column matrix."""
+def forward_pointwise(x, w, b, groups, y, ep=None):
+    """1x1 stride-1 conv: x[n] already is the (C_in, H*W) column matrix; then bias and the
+    epilogue's activation in one pass."""
     N, C_in, H, W = x.shape
     C_out, Cg = w.shape[:2]
     Cog = C_out // groups
@@ -27,13 +35,14 @@ def forward_pointwise(x, w, b, groups, y):
     for g in range(groups):        # one broadcast product: NumPy loops the images in C
         np.matmul(w2[g * Cog:(g + 1) * Cog], x3[:, g * Cg:(g + 1) * Cg],
                   out=y3[:, g * Cog:(g + 1) * Cog])
-    if b is not None:
-        y += b.astype(x.dtype, copy=False).reshape(1, -1, 1, 1)
+    act, slope = _act(ep, x.dtype, C_out)
+    epilogue(y3, None if b is None else b.astype(x.dtype, copy=False), act, slope)
     return y
 
 
-def forward_im2col(x, w, b, s, p, d, groups, y):
-    """y[n] = [w | b] @ [cols(x[n]); 1] per tile; the bias rides in the product."""
+def forward_im2col(x, w, b, s, p, d, groups, y, ep=None):
+    """y[n] = [w | b] @ [cols(x[n]); 1] per tile; the bias rides in the product, the
+    epilogue's activation runs on each tile of y just written."""
     N, C_in, H, W = x.shape
     C_out, Cg, KH, KW = w.shape
     Cog, K = C_out // groups, Cg * KH * KW
@@ -60,13 +69,17 @@ def forward_im2col(x, w, b, s, p, d, groups, y):
                    KH, KW, *s, *d, i0, nr, W_out)
             if has_bias:
                 cols[:, K] = 1
-            np.matmul(w2[g * Cog:(g + 1) * Cog], cols,
-                      out=y3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L])
+            yt = y3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L]
+            np.matmul(w2[g * Cog:(g + 1) * Cog], cols, out=yt)
+            if ep is not None:
+                epilogue(yt, None, ep.act, ep.slope[g * Cog:(g + 1) * Cog])
     return y
 
 
-def forward_kn2row(x, w, b, p, d, groups, y):
+def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
     """Stride-1 forward as KH*KW products on shifted views (no im2col copy), one image at a time.
+
+    Bias and the epilogue's activation run on each band before it is copied out.
 
     In a padded image flattened row by row (width Wp), tap (p, q) of output pixel (i, j) sits
     at flat index (i + p*dh)*Wp + j + q*dw: a fixed shift. Computing outputs on the Wp-wide
@@ -82,6 +95,8 @@ def forward_kn2row(x, w, b, p, d, groups, y):
     xw3 = xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)
     plan = bands(H_out, (2 * Cog + Cg) * Wp * x.itemsize)
     yw, tmp = (np.empty((Cog, plan[0][1] * Wp), dtype=x.dtype) for _ in range(2))
+    bx = None if b is None else b.astype(x.dtype, copy=False)
+    act, slope = _act(ep, x.dtype, C_out)
     for n in range(N):
         xw3[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
         for g in range(groups):
@@ -95,9 +110,8 @@ def forward_kn2row(x, w, b, p, d, groups, y):
                     np.matmul(wt[pp, q, go], xw[gi, off:off + L], out=prod)
                     if t:
                         yw[:, :L] += prod
+                epilogue(yw[None, :, :L], None if bx is None else bx[go], act, slope[go])
                 y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
-    if b is not None:
-        y += b.astype(x.dtype, copy=False).reshape(1, -1, 1, 1)
     return y
 
 

@@ -1,4 +1,5 @@
-"""The Numba copy loops of the GEMM conv paths: im2col, col2im and the direct dL/dw loop.
+"""The Numba loops of the GEMM conv paths: im2col, col2im, the direct dL/dw loop, and the
+epilogue (bias and activation) that runs on each tile of output while it is in cache.
 
 All serial on purpose: a Numba thread pool woken between two multi-threaded BLAS calls
 fights OpenBLAS's spinning threads for the cores (5x slower measured, benchmarks/README.md),
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, uint64
+
+from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
 
 
 @njit(cache=True)
@@ -104,3 +107,31 @@ def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w):
         for p in range(KH):
             for q in range(KW):
                 dw[o, c, p, q] = acc[p, q].sum()
+
+
+@njit(cache=True)
+def _bias_act(y, b, has_bias, act, slope):
+    N, C, L = y.shape
+    zero = y.dtype.type(0)
+    for n in range(N):
+        for c in range(C):
+            bc, sc = (b[c] if has_bias else zero), slope[c]
+            row = y[n, c]
+            for k in range(L):
+                row[k] = activate(act, row[k] + bc if has_bias else row[k], sc, zero)
+
+
+def epilogue(y, b, act: int, slope) -> None:
+    """In place: y[n, c, k] = act(y[n, c, k] + b[c]), one pass over a (N, C, L) block.
+
+    b is (C,) or None; slope (C,) holds PReLU's per-channel slopes (any (C,) array for the
+    other activations). tanh runs as NumPy's SIMD ``np.tanh`` on the block: Numba's scalar
+    libm ``tanhf`` is 10x slower (``activation.tanh_forward_cpu``).
+    """
+    has_bias = b is not None
+    if act == ACT_TANH:
+        if has_bias:
+            _bias_act(y, b, True, ACT_NONE, slope)
+        np.tanh(y, out=y)
+    elif has_bias or act != ACT_NONE:
+        _bias_act(y, b if has_bias else slope, has_bias, act, slope)

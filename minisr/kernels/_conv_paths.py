@@ -90,21 +90,24 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
 
 
 # ----------------------------------------------------------------------------- entry points
-def conv_forward(x, w, b, s, p, d, groups):
-    """conv2d forward, see ``conv2d_forward_cpu``."""
+def conv_forward(x, w, b, s, p, d, groups, ep=None):
+    """conv2d forward, see ``conv2d_forward_cpu``; ``ep`` (an ``Epilogue``) adds the
+    activation of ``conv2d_act_forward_cpu`` to each path's bias step."""
     x = np.ascontiguousarray(x)
     N, C_in, H, W = x.shape
     C_out, Cg, KH, KW = w.shape
     path = choose_path("forward", x.shape, w.shape, s, p, d, groups)
     if path.startswith("winograd"):
-        return winograd_forward(x, w, b, p[0], int(path[-1]))
+        if ep is None:
+            return winograd_forward(x, w, b, p[0], int(path[-1]))
+        return winograd_forward(x, w, b, p[0], int(path[-1]), ep.act, ep.slope)
     H_out, W_out = conv_out_size(H, KH, s[0], p[0], d[0]), conv_out_size(W, KW, s[1], p[1], d[1])
     y = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
     if path == "pointwise":
-        return gemm.forward_pointwise(x, w, b, groups, y)
+        return gemm.forward_pointwise(x, w, b, groups, y, ep)
     if path == "kn2row":
-        return gemm.forward_kn2row(x, w, b, p, d, groups, y)
-    return gemm.forward_im2col(x, w, b, s, p, d, groups, y)
+        return gemm.forward_kn2row(x, w, b, p, d, groups, y, ep)
+    return gemm.forward_im2col(x, w, b, s, p, d, groups, y, ep)
 
 
 def conv_backward_weight(x, dy, w_shape, s, p, d, groups):

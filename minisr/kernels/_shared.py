@@ -18,10 +18,15 @@ import math
 
 from numba import njit
 
-__all__ = ["ADD", "SUB", "MUL", "DIV", "binary_op", "sgd_update", "adam_update",
-           "ssim_term", "cubic_weight"]
+__all__ = ["ADD", "SUB", "MUL", "DIV", "binary_op", "ACT_NONE", "ACT_RELU", "ACT_TANH",
+           "ACT_PRELU", "ACT_CODES", "activate", "sgd_update", "adam_update", "ssim_term",
+           "cubic_weight"]
 
 ADD, SUB, MUL, DIV = 0, 1, 2, 3   # the binary ops, as the ``op`` argument of binary_op
+# The activations a conv epilogue applies (``conv2d_act_forward``), as the ``act`` argument
+# of ``activate``; ACT_CODES maps the primitives' names to them.
+ACT_NONE, ACT_RELU, ACT_TANH, ACT_PRELU = 0, 1, 2, 3
+ACT_CODES = {None: ACT_NONE, "relu": ACT_RELU, "tanh": ACT_TANH, "prelu": ACT_PRELU}
 
 
 @njit(cache=True, error_model="numpy")
@@ -34,6 +39,20 @@ def binary_op(op: int, u, v):
     if op == MUL:
         return u * v
     return u / v
+
+
+@njit(cache=True)
+def activate(act: int, v, slope, zero):
+    """v after the epilogue activation ``act``: ReLU (NaN passes, as ``relu_forward_ref``),
+    tanh, or PReLU with this channel's ``slope``; v itself for ACT_NONE. The caller passes
+    ``zero`` in v's dtype, so a float32 conv stays float32 on both targets."""
+    if act == ACT_RELU:
+        return zero if v <= zero else v
+    if act == ACT_TANH:
+        return math.tanh(v)
+    if act == ACT_PRELU:
+        return v if v > zero else slope * v
+    return v
 
 
 @njit(cache=True, error_model="numpy")

@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange, uint64
 
+from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
+
 __all__ = ["WINOGRAD", "winograd_forward", "transform_weight"]
 
 # Interpolation points 0, 1, -1 (m = 2) and 0, +-1, +-2 (m = 4), plus infinity (Lavin & Gray).
@@ -128,8 +130,8 @@ def _input_transform_py(x, V, BT, m, pad, r0, r1, nth, ntw):
                                 v[u] += coef * T[s, k, u + sh]
 
 
-def _output_transform_py(M, y, b, relu, AT, r0, r1, nth, ntw):
-    """y[n, o, ti*m + i, j*m + k] = (A^T M_u A)[i, k] + b[o] (then max(., 0) if relu).
+def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
+    """y[n, o, ti*m + i, j*m + k] = act((A^T M_u A)[i, k] + b[o]) (``_shared.activate``).
 
     M[s*a + t, o, u] holds the products of tile u = (r - r0)*(ntw + 1) + j of tile row
     r = n*nth + ti (j = ntw is the spare tile). Both steps run along u; the last step
@@ -158,11 +160,11 @@ def _output_transform_py(M, y, b, relu, AT, r0, r1, nth, ntw):
                     if coef != 0:
                         for u in range(P):
                             Y[i, k, u] += coef * S[i, t, u]
-        if relu:
+        if act != ACT_NONE:
             for i in range(m):
                 for k in range(m):
                     for u in range(P):
-                        Y[i, k, u] = max(Y[i, k, u], zero)
+                        Y[i, k, u] = activate(act, Y[i, k, u], slope[o], zero)
         for r in range(r0, r1):
             n, ti = r // nth, r % nth
             u0 = (r - r0) * (ntw + 1)
@@ -179,8 +181,12 @@ _input_transform_par = njit(parallel=True, cache=True)(_input_transform_py)
 _output_transform_par = njit(parallel=True, cache=True)(_output_transform_py)
 
 
-def winograd_forward(x, w, b, pad, m, relu=False, parallel=True, chunk_bytes=CHUNK_BYTES):
+def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
+                     chunk_bytes=CHUNK_BYTES):
     """Stride-1, dilation-1, groups-1 3x3 conv2d by F(m x m, 3 x 3); same result as the ref.
+
+    ``act`` (an ``_shared.ACT_*`` code, PReLU's (C_out,) ``slope``) runs in the output
+    transform; tanh runs afterwards as NumPy's ``np.tanh`` in place (Numba's is 10x slower).
 
     Shape:
         x: (N, C_in, H, W)    w: (C_out, C_in, 3, 3)    b: (C_out,) or None
@@ -200,6 +206,8 @@ def winograd_forward(x, w, b, pad, m, relu=False, parallel=True, chunk_bytes=CHU
     rows_per_chunk = max(1, min(N * nth, chunk_bytes // tile_bytes))
     V = np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype)
     M = np.empty((a * a, C_out, rows_per_chunk * (ntw + 1)), dtype=x.dtype)
+    slope = np.zeros(C_out, x.dtype) if slope is None else slope.astype(x.dtype, copy=False)
+    act_t = ACT_NONE if act == ACT_TANH else act
     fin, fout = (_input_transform_par, _output_transform_par) if parallel else \
         (_input_transform, _output_transform)
     for r0 in range(0, N * nth, rows_per_chunk):
@@ -208,5 +216,7 @@ def winograd_forward(x, w, b, pad, m, relu=False, parallel=True, chunk_bytes=CHU
         Vc, Mc = (V, M) if P == V.shape[2] else (V[:, :, :P], M[:, :, :P])
         fin(x, Vc, BT, m, pad, r0, r1, nth, ntw)
         np.matmul(U, Vc, out=Mc)
-        fout(Mc, y, bias, relu, AT, r0, r1, nth, ntw)
+        fout(Mc, y, bias, act_t, slope, AT, r0, r1, nth, ntw)
+    if act == ACT_TANH:
+        np.tanh(y, out=y)
     return y

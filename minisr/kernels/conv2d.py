@@ -1,5 +1,8 @@
 """2-D convolution (cross-correlation, PyTorch's ``conv2d``): reference loops and the fast path.
 
+``conv2d_act_forward`` is the inference form: the convolution, its bias and an activation
+(ReLU, tanh or PReLU) in one pass over the output, the activation applied to each tile while
+it is in cache; ``nn.Sequential`` and ``ResidualBlock`` use it under ``no_grad``.
 The ``_ref`` functions are the spec: loops that follow the formula index by index. The ``_cpu``
 functions give the same numbers faster: im2col over bounded tiles feeding BLAS (``np.matmul``),
 "kn2row" for layers with few outputs, or Winograd F(4x4, 3x3) for 3x3 stride-1 layers; which
@@ -14,10 +17,13 @@ import numpy as np
 
 from minisr.kernels import _conv_blocks as _cb
 from minisr.kernels import _conv_paths as _paths
-from minisr.kernels._conv_blocks import conv_out_size, pair
+from minisr.kernels._conv_blocks import Epilogue, conv_out_size, pair
+from minisr.kernels._shared import ACT_CODES
+from minisr.kernels.activation import prelu_forward_ref, relu_forward_ref, tanh_forward_ref
 
 __all__ = ["conv2d_forward_ref", "conv2d_backward_input_ref", "conv2d_backward_weight_ref",
-           "conv2d_forward_cpu", "conv2d_backward_input_cpu", "conv2d_backward_weight_cpu"]
+           "conv2d_act_forward_ref", "conv2d_forward_cpu", "conv2d_backward_input_cpu",
+           "conv2d_backward_weight_cpu", "conv2d_act_forward_cpu"]
 
 
 def _pad(x: np.ndarray, ph: int, pw: int) -> np.ndarray:
@@ -131,6 +137,28 @@ def conv2d_backward_weight_ref(x: np.ndarray, dy: np.ndarray, w_shape: tuple,
     return dw, db
 
 
+def conv2d_act_forward_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                           stride=1, padding=0, dilation=1, groups: int = 1,
+                           act: str | None = None, slope: np.ndarray | None = None):
+    """act(conv2d(x, w, b)): the convolution, then the activation, as two reference ops.
+
+    y = act(conv2d_forward_ref(x, w, b, ...)),  act = relu, tanh, prelu with ``slope``, or
+    the identity for None. The fast twins apply act tile by tile inside the forward.
+
+    Shape:
+        x: (N, C_in, H, W)    w: (C_out, C_in/groups, KH, KW)    b: (C_out,) or None
+        slope: (C_out,) or (1,), PReLU only    y: (N, C_out, H_out, W_out)
+    """
+    y = conv2d_forward_ref(x, w, b, stride, padding, dilation, groups)
+    if act == "relu":
+        return relu_forward_ref(y)
+    if act == "tanh":
+        return tanh_forward_ref(y)
+    if act == "prelu":
+        return prelu_forward_ref(y, slope)
+    return y
+
+
 def _output_padding_for(x_shape, dy_shape, w_shape, stride, padding, dilation):
     """The conv_transpose2d output_padding that maps conv2d's output size back to x_shape."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
@@ -157,6 +185,24 @@ def conv2d_forward_cpu(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
         y: (N, C_out, H_out, W_out)
     """
     return _paths.conv_forward(x, w, b, pair(stride), pair(padding), pair(dilation), groups)
+
+
+def conv2d_act_forward_cpu(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                           stride=1, padding=0, dilation=1, groups: int = 1,
+                           act: str | None = None, slope: np.ndarray | None = None):
+    """Fast ``conv2d_act_forward_ref``: ``conv2d_forward_cpu`` whose bias step also applies
+    the activation, on each tile of y right after its product (``_conv_loops.epilogue``).
+    Same numbers as ``conv2d_forward_cpu`` followed by the activation's ``_cpu``.
+
+    Shape:
+        x: (N, C_in, H, W)    w: (C_out, C_in/groups, KH, KW)    b: (C_out,) or None
+        slope: (C_out,) or (1,), PReLU only    y: (N, C_out, H_out, W_out)
+    """
+    C_out = w.shape[0]
+    full = np.zeros(C_out, x.dtype) if slope is None else \
+        np.broadcast_to(slope.astype(x.dtype, copy=False), (C_out,)).copy()
+    return _paths.conv_forward(x, w, b, pair(stride), pair(padding), pair(dilation), groups,
+                               Epilogue(ACT_CODES[act], full))
 
 
 def conv2d_backward_input_cpu(dy: np.ndarray, w: np.ndarray, x_shape: tuple,

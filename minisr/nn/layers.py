@@ -45,6 +45,12 @@ class Conv2d(Module):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
                         self.groups)
 
+    def forward_act(self, x: Tensor, act: str, slope: Tensor | None = None) -> Tensor:
+        """act(self(x)) by ``F.conv2d_act``: one fused pass at inference, the same graph as
+        the two layers in training. ``Sequential`` calls it for a conv and its activation."""
+        return F.conv2d_act(x, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups, act, slope)
+
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")
@@ -111,6 +117,10 @@ class PixelUnshuffle(Module):
 class ReLU(Module):
     """max(x, 0)."""
 
+    def epilogue(self) -> tuple[str, None]:
+        """How a preceding ``Conv2d.forward_act`` applies this layer: (act, slope)."""
+        return "relu", None
+
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
 
@@ -135,9 +145,15 @@ class PReLU(Module):
     def forward(self, x: Tensor) -> Tensor:
         return F.prelu(x, self.weight)
 
+    def epilogue(self) -> tuple[str, Tensor]:
+        return "prelu", self.weight
+
 
 class Tanh(Module):
     """tanh(x)."""
+
+    def epilogue(self) -> tuple[str, None]:
+        return "tanh", None
 
     def forward(self, x: Tensor) -> Tensor:
         return F.tanh(x)
@@ -173,7 +189,7 @@ class ResidualBlock(Module):
         self.res_scale = res_scale
 
     def forward(self, x: Tensor) -> Tensor:
-        branch = self.conv2(F.relu(self.conv1(x)))
+        branch = self.conv2(self.conv1.forward_act(x, "relu"))   # = conv2(relu(conv1(x)))
         if self.res_scale != 1.0:
             branch = branch * self.res_scale
         return x + branch

@@ -141,7 +141,11 @@ class Module:
 
 
 class Sequential(Module):
-    """Modules applied in order; children are named '0', '1', ... as in PyTorch."""
+    """Modules applied in order; children are named '0', '1', ... as in PyTorch.
+
+    A layer with ``forward_act`` (``Conv2d``) followed by one with ``epilogue`` (ReLU, Tanh,
+    PReLU) runs as ``forward_act(x, *epilogue())``: at inference one fused pass over the
+    output, in training the same graph as the two layers in turn."""
 
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
@@ -154,6 +158,13 @@ class Sequential(Module):
         return list(m for _, m in self.named_children())[i]
 
     def forward(self, x):
-        for _, m in self.named_children():
-            x = m(x)
+        layers = [m for _, m in self.named_children()]
+        i = 0
+        while i < len(layers):
+            m = layers[i]
+            act = layers[i + 1] if i + 1 < len(layers) else None
+            if hasattr(m, "forward_act") and hasattr(act, "epilogue"):
+                x, i = m.forward_act(x, *act.epilogue()), i + 2
+            else:
+                x, i = m(x), i + 1
         return x

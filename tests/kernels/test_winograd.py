@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from minisr.kernels import _conv_paths
+from minisr.kernels._shared import ACT_NONE, ACT_PRELU, ACT_RELU, ACT_TANH
 from minisr.kernels._winograd import WINOGRAD, winograd_forward
 from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_input_ref,
                                    conv2d_forward_cpu, conv2d_forward_ref)
@@ -33,9 +34,12 @@ def test_forward_matches_ref_float64(m, shape, chunk_bytes, rng):
     x = rng.standard_normal((N, C_in, H, W))
     w, b = rng.standard_normal((C_out, C_in, 3, 3)), rng.standard_normal(C_out)
     ref = conv2d_forward_ref(x, w, b, 1, p)
-    for relu, want in ((False, ref), (True, np.maximum(ref, 0))):
+    slope = rng.uniform(0.1, 0.5, C_out)
+    epilogues = ((ACT_NONE, ref), (ACT_RELU, np.maximum(ref, 0)), (ACT_TANH, np.tanh(ref)),
+                 (ACT_PRELU, np.where(ref > 0, ref, slope.reshape(-1, 1, 1) * ref)))
+    for act, want in epilogues:
         for parallel in (False, True):
-            y = winograd_forward(x, w, b, p, m, relu=relu, parallel=parallel,
+            y = winograd_forward(x, w, b, p, m, act=act, slope=slope, parallel=parallel,
                                  chunk_bytes=chunk_bytes)
             np.testing.assert_allclose(y, want, rtol=1e-10, atol=1e-12)
     assert winograd_forward(x, w, None, p, m).dtype == np.float64

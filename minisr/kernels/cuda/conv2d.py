@@ -7,7 +7,9 @@ gather over dy (each dx pixel sums the taps that read it) rather than the refere
 scatter, so no two threads write one element. It IS conv_transpose2d's forward (the
 adjoint), which ``conv_transpose2d.py`` calls; conv_transpose2d's backward_input is this
 forward. Tests check the tiled kernel against the simple one and both against the CPU.
-Read next: ``conv_transpose2d.py``.
+Both forward kernels end with ``_shared.activate`` (no activation for ``conv2d_forward``),
+so ``conv2d_act_forward`` gets its bias and activation in the same store. Read next:
+``conv_transpose2d.py``.
 """
 from __future__ import annotations
 
@@ -15,11 +17,12 @@ import numpy as np
 from numba import cuda, float32
 
 from minisr.kernels._conv_blocks import conv_out_size, pair
+from minisr.kernels._shared import ACT_CODES, ACT_NONE, activate
 from minisr.kernels.cuda._launch import empty, grid_1d, unravel4
 from minisr.kernels.cuda.reduce import sum_cuda
 
 __all__ = ["conv2d_forward_cuda", "conv2d_backward_input_cuda", "conv2d_backward_weight_cuda",
-           "TILE", "MAX_K"]
+           "conv2d_act_forward_cuda", "TILE", "MAX_K"]
 
 TILE = 16   # output tile edge of the tiled forward: a 16 x 16 thread block
 MAX_K = 9   # largest kernel edge the tiled forward stages in shared memory
@@ -27,7 +30,7 @@ _HALO = TILE + MAX_K - 1
 
 
 @cuda.jit
-def _conv2d_forward_kernel(x, w, b, has_bias, sh, sw, ph, pw, dh, dw, groups, y):
+def _conv2d_forward_kernel(x, w, b, has_bias, sh, sw, ph, pw, dh, dw, groups, act, slope, y):
     k = cuda.grid(1)
     if k >= y.size:
         return
@@ -48,11 +51,11 @@ def _conv2d_forward_kernel(x, w, b, has_bias, sh, sw, ph, pw, dh, dw, groups, y)
                     acc += w[o, c, p, q] * x[n, g * Cg + c, h, v]
     if has_bias:
         acc += b[o]
-    y[n, o, i, j] = acc
+    y[n, o, i, j] = activate(act, acc, slope[o % slope.size], x.dtype.type(0))
 
 
 @cuda.jit
-def _conv2d_forward_tiled_kernel(x, w, b, has_bias, ph, pw, groups, y):
+def _conv2d_forward_tiled_kernel(x, w, b, has_bias, ph, pw, groups, act, slope, y):
     # Block = one TILE x TILE patch of one (n, o) output plane. For each input channel the
     # block stages the (TILE + KH - 1) x (TILE + KW - 1) input window and the KH x KW taps
     # in shared memory, so each input value is read from global memory once per block
@@ -86,7 +89,7 @@ def _conv2d_forward_tiled_kernel(x, w, b, has_bias, ph, pw, groups, y):
     if i < H_out and j < W_out:
         if has_bias:
             acc += b[o]
-        y[n, o, i, j] = acc
+        y[n, o, i, j] = activate(act, acc, slope[o % slope.size], float32(0))
 
 
 @cuda.jit
@@ -143,7 +146,12 @@ def _bias(b, like):
     return (b, True) if b is not None else (empty((1,), like.dtype), False)
 
 
-def _conv2d_forward_simple(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1):
+def _slope(slope, like):
+    return slope if slope is not None else empty((1,), like.dtype)
+
+
+def _conv2d_forward_simple(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1,
+                           act=ACT_NONE, slope=None):
     """The one-thread-per-output gather forward (any stride, dilation, dtype)."""
     (sh, sw), (ph, pw), (dh, dw) = pair(stride), pair(padding), pair(dilation)
     N, _, H, W = x.shape
@@ -153,7 +161,7 @@ def _conv2d_forward_simple(x, w, b, stride=1, padding=0, dilation=1, groups: int
     bb, has_bias = _bias(b, x)
     if y.size:
         _conv2d_forward_kernel[grid_1d(y.size)](x, w, bb, has_bias, sh, sw, ph, pw, dh, dw,
-                                               groups, y)
+                                               groups, act, _slope(slope, x), y)
     return y
 
 
@@ -170,7 +178,8 @@ def _tiled_applies(x, w, stride, padding, dilation) -> bool:
     return min(H_out, W_out) >= TILE
 
 
-def _conv2d_forward_tiled(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1):
+def _conv2d_forward_tiled(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1,
+                          act=ACT_NONE, slope=None):
     """The shared-memory tiled forward (float32, stride 1, dilation 1, K <= MAX_K)."""
     ph, pw = pair(padding)
     N, _, H, W = x.shape
@@ -179,7 +188,8 @@ def _conv2d_forward_tiled(x, w, b, stride=1, padding=0, dilation=1, groups: int 
     y = empty((N, C_out, H_out, W_out), x.dtype)
     bb, has_bias = _bias(b, x)
     grid = (-(-W_out // TILE), -(-H_out // TILE), N * C_out)
-    _conv2d_forward_tiled_kernel[grid, (TILE, TILE)](x, w, bb, has_bias, ph, pw, groups, y)
+    _conv2d_forward_tiled_kernel[grid, (TILE, TILE)](x, w, bb, has_bias, ph, pw, groups, act,
+                                                     _slope(slope, x), y)
     return y
 
 
@@ -195,6 +205,20 @@ def conv2d_forward_cuda(x, w, b, stride=1, padding=0, dilation=1, groups: int = 
     if _tiled_applies(x, w, stride, padding, dilation):
         return _conv2d_forward_tiled(x, w, b, stride, padding, dilation, groups)
     return _conv2d_forward_simple(x, w, b, stride, padding, dilation, groups)
+
+
+def conv2d_act_forward_cuda(x, w, b, stride=1, padding=0, dilation=1, groups: int = 1,
+                            act=None, slope=None):
+    """act(conv2d(x, w, b)) (``conv2d_act_forward_ref``): the forward kernels above with the
+    activation applied to each sum before its store. slope: PReLU's (C_out,) or (1,).
+
+    Shape:
+        x: (N, C_in, H, W)    w: (C_out, C_in/groups, KH, KW)    b: (C_out,) or None
+        y: (N, C_out, H_out, W_out)
+    """
+    run = _conv2d_forward_tiled if _tiled_applies(x, w, stride, padding, dilation) else \
+        _conv2d_forward_simple
+    return run(x, w, b, stride, padding, dilation, groups, ACT_CODES[act], slope)
 
 
 def conv2d_backward_input_cuda(dy, w, x_shape, stride=1, padding=0, dilation=1,
