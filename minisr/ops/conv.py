@@ -14,7 +14,7 @@ from minisr.ops.activation import prelu, relu, tanh
 
 __all__ = ["Conv2d", "ConvTranspose2d", "Conv2dAct", "conv2d", "conv2d_act",
            "conv_transpose2d"]
-ACTIVATIONS = {"relu": relu, "tanh": tanh, "prelu": prelu}
+_ACTIVATIONS = {"relu": relu, "tanh": tanh, "prelu": prelu}
 
 
 def _pair(v, name: str, op: str, minimum: int) -> tuple[int, int]:
@@ -130,13 +130,13 @@ def conv2d_act(x: Tensor, w: Tensor, b: Tensor | None = None, stride=1, padding=
         x: (N, C_in, H, W)    w: (C_out, C_in / groups, KH, KW)    b: (C_out,)
         slope: (C_out,) or (1,)    y: (N, C_out, H_out, W_out)
     """
-    if act not in ACTIVATIONS or (act == "prelu") != (slope is not None):
-        raise ValueError(f"conv2d_act: act {act!r} must be one of {sorted(ACTIVATIONS)}, "
+    if act not in _ACTIVATIONS or (act == "prelu") != (slope is not None):
+        raise ValueError(f"conv2d_act: act {act!r} must be one of {sorted(_ACTIVATIONS)}, "
                          f"with a slope for 'prelu' only")
     inputs = [t for t in (x, w, b, slope) if t is not None]
     if is_grad_enabled() and any(t.requires_grad for t in inputs):
         y = conv2d(x, w, b, stride, padding, dilation, groups)
-        return ACTIVATIONS[act](y, slope) if act == "prelu" else ACTIVATIONS[act](y)
+        return _ACTIVATIONS[act](y, slope) if act == "prelu" else _ACTIVATIONS[act](y)
     s, p, d = _conv2d_args("conv2d_act", x, w, b, stride, padding, dilation, groups)
     if slope is not None and (slope.ndim != 1 or slope.shape[0] not in (1, w.shape[0])):
         raise ValueError(f"conv2d_act: slope {slope.shape} must be (1,) or ({w.shape[0]},)")
