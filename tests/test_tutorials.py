@@ -31,12 +31,11 @@ def jupyter_path(tmp_path_factory) -> pathlib.Path:
 
 
 def test_there_are_notebooks():
-    # 06 (SRCNN) is still to come (issue 10); the list names exactly the notebooks that
-    # exist.
+    # the list names exactly the notebooks that exist (issue 10).
     assert [p.name for p in NOTEBOOKS] == [
         "01_images_degradation_interpolation.ipynb", "02_measuring_quality.ipynb",
         "03_convolution_from_scratch.ipynb", "04_making_convolution_fast.ipynb",
-        "05_autograd_lite.ipynb",
+        "05_autograd_lite.ipynb", "06_srcnn_pre_upsampling.ipynb",
         "07_learnable_upsampling.ipynb", "08_edsr.ipynb", "09_loss_functions.ipynb",
         "10_zero_shot_sr.ipynb", "11_gpu_kernels.ipynb"]
 
