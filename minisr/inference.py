@@ -168,11 +168,10 @@ def multiply_adds(model, out_hw=(720, 1280)) -> int:
     from minisr.nn import Conv2d, ConvTranspose2d
     s, total = model.scale, [0]
     convs = [m for _, m in model.named_modules() if isinstance(m, (Conv2d, ConvTranspose2d))]
-    originals = {}
 
     def counting(m, forward):
-        def run(x):
-            y = forward(x)
+        def run(x, *args):
+            y = forward(x, *args)
             kh, kw = m.kernel_size
             pixels = x.shape[2] * x.shape[3] if isinstance(m, ConvTranspose2d) else \
                 y.shape[2] * y.shape[3]
@@ -181,17 +180,18 @@ def multiply_adds(model, out_hw=(720, 1280)) -> int:
             total[0] += pixels * first * other // m.groups * kh * kw
             return y
         return run
-    for m in convs:
-        originals[id(m)] = m.forward
-        m.forward = counting(m, m.forward)
+    # every way a conv runs: alone, or fused with its activation (``forward_act``)
+    entries = [(m, name) for m in convs for name in ("forward", "forward_act") if hasattr(m, name)]
+    for m, name in entries:
+        setattr(m, name, counting(m, getattr(m, name)))
     try:
         side = 12 * s  # a small probe, scaled up to out_hw (every layer is translation-equivariant)
         c = 3 if model.colour == "rgb" else 1
         q = side if model.pre_upsampled else side // s
         _net_forward(model, np.zeros((c, q, q), np.float32))
     finally:
-        for m in convs:
-            del m.forward
+        for m, name in entries:
+            delattr(m, name)
     return int(round(total[0] * out_hw[0] * out_hw[1] / side ** 2))
 
 

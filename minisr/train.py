@@ -124,14 +124,13 @@ def validate(model, paths: list[Path], scale: int) -> float:
 
 def plot_curves(csv_path: Path, png_path: Path) -> None:
     """Loss and validation PSNR against the step, from ``train.csv``."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays as it is
     rows = list(csv.DictReader(csv_path.open()))
     if not rows:
         return
     step = [int(r["step"]) for r in rows]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
+    fig = Figure(figsize=(10, 3.5))
+    a, b = fig.subplots(1, 2)
     a.semilogy(step, [float(r["loss"]) for r in rows])
     a.set(xlabel="step", ylabel="training loss")
     val = [(int(r["step"]), float(r["val_psnr"])) for r in rows if r["val_psnr"]]
@@ -141,7 +140,6 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     fig.tight_layout()
     tmp = png_path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=90)
-    plt.close(fig)
     tmp.replace(png_path)
 
 

@@ -144,3 +144,14 @@ def test_the_package_exposes_upscale_and_load_pretrained():
     assert minisr.load_pretrained is M.load_pretrained
     out = minisr.upscale(np.zeros((4, 5), np.uint8), 2, "nearest")
     assert out.shape == (8, 10) and out.dtype == np.float32
+
+
+def test_multiply_adds_count_fused_convs_too():
+    from minisr.inference import multiply_adds
+    # per LR pixel, by hand: FSRCNN x3 = its 12,464 weights (the deconv runs per LR pixel);
+    # EDSR-small x2 = head 864 + 8 blocks x 2 x 9,216 + 9,216 + upsampler 36,864 + last
+    # conv 864 per HR pixel (x4 per LR pixel). Sequential and ResidualBlock run their
+    # convs fused with the activation at inference; those must be counted as well.
+    assert multiply_adds(M.get("fsrcnn", 3)) == 12464 * 1280 * 720 // 9
+    per_lr = 864 + 8 * 2 * 9216 + 9216 + 36864 + 4 * 864
+    assert multiply_adds(M.get("edsr-small", 2)) == per_lr * 640 * 360
