@@ -98,6 +98,8 @@ if torch is not None:
             for name, child in vars(m).items():
                 if isinstance(child, nn.Module):
                     setattr(self, name, torch_twin(child))
+                elif isinstance(child, (bool, int, float)) and not hasattr(self, name):
+                    setattr(self, name, child)  # scale, residual (False: the bench's models)
 
         def forward(self, x):
             return self._forward(self, x)
