@@ -17,19 +17,23 @@ from minisr.kernels._winograd import winograd_forward
 # dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
 DIRECT_MAX_COUT = 2
 
-# Cost model, in nanoseconds, fitted to quiet two-thread runs on this machine (Xeon,
-# AVX-512, 2 cores, 2026-12-02; benchmarks/README.md, "Winograd"): im2col and Winograd F(4x4)
-# forwards of 3x3 32->32, 32->128 and 64->64 layers at batch 16 x 48x48 and 1 x 256x256.
+# Cost model, in nanoseconds, fitted (least squares on relative error) to two quiet
+# two-thread sweeps on this machine (Xeon, AVX-512, 2 cores, 2026-12-02, training runs
+# paused; benchmarks/README.md, "Cost model refit"): im2col, kn2row and Winograd F(4x4)
+# forwards of 23 stride-1 3x3 layers, 12-128 channels, batch 16 x 24x24 to 1 x 512x512.
 # im2col: a multiply-add of the big product costs GEMM_NS, a copied column entry COPY_NS.
+# kn2row: a multiply-add of its KH*KW shifted products KN2ROW_GEMM_NS, and each of the
+# KH KW (C_in + 3 C_out) numbers it moves per output pixel KN2ROW_MOVE_NS.
 # Winograd: a multiply-add of its small per-position products (chunks of a few tile rows)
 # WINO_GEMM_NS, a transformed element (input or output) WINO_NS, and each tile row of each
-# channel WINO_ROW_NS of loop overhead: the transforms are Numba loops along one tile row,
-# short on 48-pixel images, which is why Winograd loses there and wins on wide images.
-GEMM_NS = 0.0136
-COPY_NS = 0.65
-WINO_GEMM_NS = 0.0307
-WINO_NS = 1.18
-WINO_ROW_NS = 441.0
+# channel WINO_ROW_NS of loop overhead: the transforms are Numba loops along one tile row.
+GEMM_NS = 0.00641
+COPY_NS = 0.586
+KN2ROW_GEMM_NS = 0.00486
+KN2ROW_MOVE_NS = 0.153
+WINO_GEMM_NS = 0.0126
+WINO_NS = 0.939
+WINO_ROW_NS = 111.0
 WINOGRAD_TILES = (4, 2)       # F(4x4, 3x3) and F(2x2, 3x3), in order of preference on a tie
 
 
@@ -39,15 +43,18 @@ def _winograd_ok(KH, KW, s, d, groups, p):
 
 
 def path_costs(N, C_in, C_out, H_out, W_out) -> dict[str, float]:
-    """Estimated ns of a stride-1 3x3 conv forward by im2col and by each Winograd F(m x m).
+    """Estimated ns of a stride-1 3x3 conv forward by im2col, kn2row and each Winograd F(m x m).
 
     im2col:    per output pixel, 9 C_in C_out multiply-adds and 9 C_in copied numbers.
+    kn2row:    per output pixel, 9 C_in C_out multiply-adds and 9 (C_in + 3 C_out) moved.
     winograd:  per tile of m x m outputs (tiles overhang the image; one spare tile per tile
                row), a^2 = (m+2)^2 products of C_in x C_out and a^2 (C_in + C_out)
                transformed numbers; per tile row, a fixed overhead for each channel.
     """
     pixels = N * H_out * W_out
-    cost = {"im2col": pixels * (9 * C_in * C_out * GEMM_NS + 9 * C_in * COPY_NS)}
+    cost = {"im2col": pixels * (9 * C_in * C_out * GEMM_NS + 9 * C_in * COPY_NS),
+            "kn2row": pixels * (9 * C_in * C_out * KN2ROW_GEMM_NS
+                                + 9 * (C_in + 3 * C_out) * KN2ROW_MOVE_NS)}
     for m in WINOGRAD_TILES:
         rows = N * -(-H_out // m)
         tiles = rows * (-(-W_out // m) + 1)
@@ -68,10 +75,10 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
     - 'pointwise': 1x1 stride 1 unpadded; x[n] is already the column matrix.
     - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group): a column matrix would move
       far more memory than there is arithmetic.
-    - 'kn2row' (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3 C_out)
-      numbers per output pixel against im2col's 3 KH KW C_in (README, "kn2row").
-    - 'winograd{m}' (3x3, stride 1, dilation 1, groups 1) when ``path_costs`` says it
-      beats im2col.
+    - 3x3, stride 1, dilation 1, groups 1: whichever of 'im2col', 'kn2row' and
+      'winograd{m}' ``path_costs`` says is cheapest.
+    - 'kn2row' otherwise (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3
+      C_out) numbers per output pixel against im2col's 3 KH KW C_in (README, "kn2row").
     """
     N, C_in, H, W = x_shape
     C_out, Cg, KH, KW = w_shape
@@ -80,12 +87,12 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
         return "pointwise"
     if pass_name == "backward_weight":
         return "direct" if Cog <= DIRECT_MAX_COUT else "im2col"
-    if s == (1, 1) and 3 * Cog < 2 * Cg:
-        return "kn2row"
     if _winograd_ok(KH, KW, s, d, groups, p):
         H_out, W_out = conv_out_size(H, 3, 1, p[0], 1), conv_out_size(W, 3, 1, p[1], 1)
         cost = path_costs(N, C_in, C_out, H_out, W_out)
         return min(cost, key=cost.get)
+    if s == (1, 1) and 3 * Cog < 2 * Cg:
+        return "kn2row"
     return "im2col"
 
 

@@ -11,7 +11,7 @@ transformed weights and V = B^T d B the transformed tiles. F(2x2, 3x3) does 16 p
 im2col does 9 x 4 = 36 multiply-adds per output block and channel pair (2.25x fewer), F(4x4,
 3x3) 36 against 144 (4x fewer); the price is two memory-bound transforms and a float32 error
 that grows with m (measured in tests/kernels/test_winograd.py). Tiles are processed in chunks
-of whole tile rows, sized so V and M stay in L2 while BLAS multiplies them.
+of whole tile rows (``CHUNK_BYTES`` of V and M).
 Read next: ``_conv_paths.py`` (when this path is chosen).
 """
 from __future__ import annotations
@@ -58,8 +58,9 @@ _F4 = dict(
 WINOGRAD = {m: tuple(np.array(f[k], dtype=np.float64) for k in ("BT", "G", "AT"))
             for m, f in ((2, _F2), (4, _F4))}
 
-# Bytes of V + M per chunk of tiles (both stay in the 2 MiB L2 while BLAS runs).
-CHUNK_BYTES = 1 << 20
+# Bytes of V + M per chunk of tiles. 4 MiB (twice the 2 MiB L2) beat 1 MiB by 1.1-1.6x on
+# two threads: fewer, longer products (benchmarks/README.md, "Cost model refit").
+CHUNK_BYTES = 4 << 20
 
 
 def transform_weight(w: np.ndarray, m: int) -> np.ndarray:
