@@ -177,6 +177,7 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                              f"{extra.get('recipe_hash')}, this one {recipe['_hash']}); "
                              f"resume with the recipe that started the run")
         step, elapsed, best = int(extra["step"]), float(extra["elapsed"]), float(extra["best"])
+        _truncate_log(out / "train.csv", step)
     else:
         init = init or recipe.get("init")
         if init:
@@ -255,6 +256,19 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
     if stop["signal"] is not None:
         raise KeyboardInterrupt(f"{stop['signal']}: checkpoint saved at step {step}")
     return summary
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop the rows of ``train.csv`` past the checkpoint's step: a run killed between two
+    checkpoints logged steps that the resumed run will log again."""
+    if not path.is_file():
+        return
+    with path.open(newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if r and int(r[0]) <= step]
+    if len(kept) != len(rows):
+        with path.open("w", newline="") as f:
+            csv.writer(f).writerows(kept)
 
 
 def _resolve_init(init: str | Path) -> Path:

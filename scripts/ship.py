@@ -45,6 +45,7 @@ def main() -> int:
              "steps": summary["steps"], "best_step": best_meta["step"],
              "wall_clock_s": summary["wall_clock_s"], "cpu": summary["cpu"],
              "val_psnr": round(best_meta["val_psnr"], 4)}
+    entry.update(_earlier_stages(recipe))
     for bench in ("Set5", "Set14"):
         _, mean = evaluate_folder(args.datasets / bench, scale, model_upscaler(model))
         entry[bench] = {"psnr": round(mean.psnr, 4), "ssim": round(mean.ssim, 5)}
@@ -58,6 +59,18 @@ def main() -> int:
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
     print(json.dumps(entry, indent=2))
     return 0
+
+
+def _earlier_stages(recipe: dict) -> dict:
+    """A run that starts from another run's weights (``init``: runs/NAME/best.npz) carries
+    that run's steps and wall-clock too, so the manifest gives the whole cost."""
+    stages, init = [], recipe.get("init")
+    while init and (Path(init).parent / "summary.json").is_file():
+        earlier = json.loads((Path(init).parent / "summary.json").read_text())
+        stages.insert(0, {"recipe": Path(init).parent.name, "steps": earlier["steps"],
+                          "wall_clock_s": earlier["wall_clock_s"]})
+        init = json.loads((Path(init).parent / "recipe.json").read_text()).get("init")
+    return {"earlier_stages": stages} if stages else {}
 
 
 if __name__ == "__main__":

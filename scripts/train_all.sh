@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Rebuild every shipped weight file from its recipe, in dependency order (FSRCNN x2/x4
-# start from the shipped x3, EDSR-small x3/x4 from the shipped x2), then ship each run.
+# start from the shipped x3, EDSR-small x2 from its own first stage and x3/x4 from the
+# shipped x2), then ship each run.
 #   bash scripts/train_all.sh [T91_DIR] [DATASETS_DIR]
 # A run already finished is shipped again; one interrupted is resumed.
 set -euo pipefail
@@ -14,9 +15,10 @@ run() {
     else
         minisr train --recipe "$recipe" --data "$t91" --out "$out" --no-progress
     fi
-    python scripts/ship.py "$out" --datasets "$datasets"
+    if [ "${2:-ship}" = ship ]; then python scripts/ship.py "$out" --datasets "$datasets"; fi
 }
 for r in espcn_x2 espcn_x3 espcn_x4 srcnn_x3 fsrcnn_x3 fsrcnn_s_x3; do run $r; done
 for r in fsrcnn_x2 fsrcnn_x4; do run $r; done          # init: fsrcnn-x3
-run edsr_small_x2
+run edsr_small_x2_stage1 noship                    # 24-px patches, from scratch
+run edsr_small_x2                                  # 48-px patches, init: stage 1
 for r in edsr_small_x3 edsr_small_x4; do run $r; done  # init: edsr-small-x2

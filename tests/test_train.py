@@ -170,3 +170,15 @@ def test_cli_train_and_its_errors(folder, tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("minisr: error: ") and message in err and err.count("\n") == 1
+
+
+def test_resume_drops_log_rows_past_the_checkpoint(tmp_path):
+    # a run killed after logging step 5 with its last checkpoint at step 4
+    log = tmp_path / "train.csv"
+    log.write_text("step,loss,lr,val_psnr,seconds\n3,0.5,0.1,,1.0\n4,0.4,0.1,30.1,2.0\n"
+                   "5,0.3,0.1,,3.0\n")
+    T._truncate_log(log, 4)
+    assert log.read_text().splitlines() == ["step,loss,lr,val_psnr,seconds",
+                                            "3,0.5,0.1,,1.0", "4,0.4,0.1,30.1,2.0"]
+    T._truncate_log(log, 4)      # nothing past the step: unchanged
+    assert len(log.read_text().splitlines()) == 3

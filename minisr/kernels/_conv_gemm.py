@@ -4,13 +4,18 @@ Every pass is a few big matrix products (``np.matmul``) between a weight matrix 
 *column matrix* built one tile at a time (``_conv_blocks.tiles``): im2col copies each
 receptive field into a column, col2im adds columns back. Layers with few output channels
 use "kn2row": one product per kernel tap on shifted, copy-free views of a padded image.
-``_conv_paths.choose_path`` decides which runs. Read next: ``_winograd.py``.
+``_conv_paths.choose_path`` decides which runs. The tiles (or images) of a pass run on
+minisr's threads (``_threads.for_items``), each with its own scratch and single-threaded BLAS.
+Read next: ``_winograd.py``.
 """
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 
 from minisr.kernels._conv_blocks import bands, tiles
+from minisr.kernels._threads import for_items
 from minisr.kernels._conv_loops import backward_weight_direct, col2im, epilogue, im2col
 from minisr.kernels._shared import ACT_NONE
 
@@ -22,6 +27,19 @@ def _act(ep, dtype, C_out):
 
 # dL/dw joins a tile's images into one product when they have fewer pixels than this.
 DW_JOIN_PIXELS = 1024
+# A pointwise pass on fewer images than threads splits each image into pixel bands of at
+# least this many pixels.
+POINTWISE_MIN_PIXELS = 4096
+
+
+def _pixel_bands(N, HW):
+    """(image, first pixel, last pixel) items for the pointwise passes: whole images, or
+    bands of one image when there are fewer images than threads."""
+    import numba
+    T = numba.get_num_threads()
+    k = 1 if N >= T else max(1, min(T, HW // POINTWISE_MIN_PIXELS))
+    edges = [HW * i // k for i in range(k + 1)]
+    return [(n, edges[i], edges[i + 1]) for n in range(N) for i in range(k)]
 
 
 def forward_pointwise(x, w, b, groups, y, ep=None):
@@ -32,11 +50,16 @@ def forward_pointwise(x, w, b, groups, y, ep=None):
     Cog = C_out // groups
     w2 = np.ascontiguousarray(w, dtype=x.dtype).reshape(C_out, Cg)
     x3, y3 = x.reshape(N, C_in, H * W), y.reshape(N, C_out, H * W)
-    for g in range(groups):        # one broadcast product: NumPy loops the images in C
-        np.matmul(w2[g * Cog:(g + 1) * Cog], x3[:, g * Cg:(g + 1) * Cg],
-                  out=y3[:, g * Cog:(g + 1) * Cog])
     act, slope = _act(ep, x.dtype, C_out)
-    epilogue(y3, None if b is None else b.astype(x.dtype, copy=False), act, slope)
+    bx = None if b is None else b.astype(x.dtype, copy=False)
+
+    def band(item, _):
+        n, k0, k1 = item
+        for g in range(groups):
+            np.matmul(w2[g * Cog:(g + 1) * Cog], x3[n, g * Cg:(g + 1) * Cg, k0:k1],
+                      out=y3[n, g * Cog:(g + 1) * Cog, k0:k1])
+        epilogue(y3[n:n + 1, :, k0:k1], bx, act, slope)
+    for_items(_pixel_bands(N, H * W), band)
     return y
 
 
@@ -55,13 +78,12 @@ def forward_im2col(x, w, b, s, p, d, groups, y, ep=None):
     if has_bias:
         w2[:, K] = b
     plan = tiles(N, H_out, Kb * W_out * x.itemsize)
-    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
-    xp = np.zeros((nbm, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
-    buf = np.empty(nbm * Kb * nrm * W_out, dtype=x.dtype)
     y3 = y.reshape(N, C_out, H_out * W_out)
-    for n0, nb, i0, nr in plan:
-        if i0 == 0:
-            xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]   # the border stays 0
+    scratch = _tile_scratch(plan, x, Kb * W_out)
+
+    def tile(t, sc):
+        n0, nb, i0, nr = t
+        xp, buf = _padded(sc, x, n0, nb, p), sc.buf
         L = nr * W_out
         for g in range(groups):
             cols = buf[:nb * Kb * L].reshape(nb, Kb, L)
@@ -73,7 +95,28 @@ def forward_im2col(x, w, b, s, p, d, groups, y, ep=None):
             np.matmul(w2[g * Cog:(g + 1) * Cog], cols, out=yt)
             if ep is not None:
                 epilogue(yt, None, ep.act, ep.slope[g * Cog:(g + 1) * Cog])
+    for_items(plan, tile, scratch)
     return y
+
+
+def _tile_scratch(plan, x, row_numbers):
+    """A thread's scratch for ``plan``'s tiles: a zero-bordered copy of a tile's images
+    (``xp``, filled by ``_padded``) and room for its column matrix (``buf``)."""
+    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
+    return lambda: SimpleNamespace(xp=None, first=-1, nbm=nbm,
+                                   buf=np.empty(nbm * row_numbers * nrm, dtype=x.dtype))
+
+
+def _padded(sc, x, n0, nb, p):
+    """This thread's zero-padded copy of images n0 .. n0+nb (made once per tile of images;
+    the border stays 0)."""
+    H, W = x.shape[2:]
+    if sc.xp is None:
+        sc.xp = np.zeros((sc.nbm, x.shape[1], H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
+    if sc.first != n0:
+        sc.xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]
+        sc.first = n0
+    return sc.xp
 
 
 def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
@@ -91,27 +134,34 @@ def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
     H_out, W_out = y.shape[2:]
     Hp, Wp = H + 2 * p[0], W + 2 * p[1]
     wt = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=x.dtype)   # (KH, KW, C_out, Cg)
-    xw = np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype)     # + tail for the shift
-    xw3 = xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)
     plan = bands(H_out, (2 * Cog + Cg) * Wp * x.itemsize)
-    yw, tmp = (np.empty((Cog, plan[0][1] * Wp), dtype=x.dtype) for _ in range(2))
     bx = None if b is None else b.astype(x.dtype, copy=False)
     act, slope = _act(ep, x.dtype, C_out)
-    for n in range(N):
-        xw3[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+
+    def scratch():      # the padded image, flat (+ a tail for the shift), and two bands
+        xw = np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype)
+        return SimpleNamespace(xw=xw, first=-1, yw=np.empty((Cog, plan[0][1] * Wp), x.dtype),
+                               tmp=np.empty((Cog, plan[0][1] * Wp), x.dtype))
+
+    def band(item, sc):
+        n, i0, nr = item
+        xw, yw, tmp = sc.xw, sc.yw, sc.tmp
+        if sc.first != n:
+            xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+            sc.first = n
+        L = nr * Wp
         for g in range(groups):
             gi, go = slice(g * Cg, (g + 1) * Cg), slice(g * Cog, (g + 1) * Cog)
-            for i0, nr in plan:
-                L = nr * Wp
-                for t in range(KH * KW):
-                    pp, q = divmod(t, KW)
-                    off = (i0 + pp * d[0]) * Wp + q * d[1]
-                    prod = yw[:, :L] if t == 0 else tmp[:, :L]
-                    np.matmul(wt[pp, q, go], xw[gi, off:off + L], out=prod)
-                    if t:
-                        yw[:, :L] += prod
-                epilogue(yw[None, :, :L], None if bx is None else bx[go], act, slope[go])
-                y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
+            for t in range(KH * KW):
+                pp, q = divmod(t, KW)
+                off = (i0 + pp * d[0]) * Wp + q * d[1]
+                prod = yw[:, :L] if t == 0 else tmp[:, :L]
+                np.matmul(wt[pp, q, go], xw[gi, off:off + L], out=prod)
+                if t:
+                    yw[:, :L] += prod
+            epilogue(yw[None, :, :L], None if bx is None else bx[go], act, slope[go])
+            y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
+    for_items([(n, i0, nr) for n in range(N) for i0, nr in plan], band, scratch)
     return y
 
 
@@ -121,10 +171,13 @@ def backward_weight_pointwise(x, dy3, dw, groups):
     C_out, Cg = dw.shape
     Cog = C_out // groups
     x3 = x.reshape(N, C_in, -1)
-    for g in range(groups):
-        dw[g * Cog:(g + 1) * Cog] = np.matmul(
-            dy3[:, g * Cog:(g + 1) * Cog], x3[:, g * Cg:(g + 1) * Cg].transpose(0, 2, 1)
-        ).sum(axis=0)
+
+    def band(item, part):
+        n, k0, k1 = item
+        for g in range(groups):
+            part[g * Cog:(g + 1) * Cog] += dy3[n, g * Cog:(g + 1) * Cog, k0:k1] @ \
+                x3[n, g * Cg:(g + 1) * Cg, k0:k1].T
+    dw[:] = sum(for_items(_pixel_bands(N, x3.shape[2]), band, lambda: np.zeros_like(dw)))
     return dw
 
 
@@ -144,13 +197,16 @@ def backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out):
     C_out, Cg, KH, KW = w_shape
     Cog, K = C_out // groups, Cg * KH * KW
     plan = tiles(N, H_out, K * W_out * x.itemsize)
-    nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
-    xp = np.zeros((nbm, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
-    buf = np.empty(K * nbm * nrm * W_out, dtype=x.dtype)
-    tmp = np.empty((Cog, K), dtype=x.dtype)
-    for n0, nb, i0, nr in plan:
-        if i0 == 0:
-            xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]
+    tile_scratch = _tile_scratch(plan, x, K * W_out)
+
+    def scratch():      # + this thread's share of dw, and one product
+        sc = tile_scratch()
+        sc.dw, sc.tmp = np.zeros_like(dw), np.empty((Cog, K), dtype=x.dtype)
+        return sc
+
+    def tile(t, sc):
+        n0, nb, i0, nr = t
+        xp, buf, tmp = _padded(sc, x, n0, nb, p), sc.buf, sc.tmp
         L = nr * W_out
         for g in range(groups):
             dyt = dy3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L]
@@ -161,14 +217,16 @@ def backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out):
                 im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(K * nb, L), 1, nb, KH, KW,
                        *s, *d, i0, nr, W_out)
                 np.matmul(dyt.transpose(1, 0, 2).reshape(Cog, nb * L), cols.T, out=tmp)
-                dw[g * Cog:(g + 1) * Cog] += tmp
+                sc.dw[g * Cog:(g + 1) * Cog] += tmp
             else:
                 cols = buf[:nb * K * L].reshape(nb, K, L)
                 im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(nb * K, L), K, 1, KH, KW,
                        *s, *d, i0, nr, W_out)
                 for n in range(nb):
                     np.matmul(dyt[n], cols[n].T, out=tmp)
-                    dw[g * Cog:(g + 1) * Cog] += tmp
+                    sc.dw[g * Cog:(g + 1) * Cog] += tmp
+    for sc in for_items(plan, tile, scratch):
+        dw += sc.dw
     return dw
 
 
@@ -177,9 +235,13 @@ def transpose_pointwise(x3, w2, groups, y):
     N, C_in = x3.shape[:2]
     Cg, Cog = C_in // groups, y.shape[1] // groups
     y3 = y.reshape(N, y.shape[1], -1)
-    for g in range(groups):
-        np.matmul(w2[g * Cg:(g + 1) * Cg].T, x3[:, g * Cg:(g + 1) * Cg],
-                  out=y3[:, g * Cog:(g + 1) * Cog])
+
+    def band(item, _):
+        n, k0, k1 = item
+        for g in range(groups):
+            np.matmul(w2[g * Cg:(g + 1) * Cg].T, x3[n, g * Cg:(g + 1) * Cg, k0:k1],
+                      out=y3[n, g * Cog:(g + 1) * Cog, k0:k1])
+    for_items(_pixel_bands(N, x3.shape[2]), band)
     return y
 
 
@@ -192,18 +254,29 @@ def transpose_col2im(x, w2, KH, KW, s, p, d, groups, y):
     x3 = x.reshape(N, C_in, H * W)
     plan = tiles(N, H, K * W * x.itemsize)
     nbm, nrm = max(t.images for t in plan), max(t.rows for t in plan)
-    buf = np.empty(nbm * K * nrm * W, dtype=x.dtype)
-    yp = np.empty((nbm, C_out, H_out + 2 * p[0], W_out + 2 * p[1]), dtype=x.dtype)
-    for n0, nb, i0, nr in plan:
-        L = nr * W
-        if i0 == 0:
-            yp[:nb] = 0
-        for g in range(groups):
-            cols = buf[:nb * K * L].reshape(nb, K, L)
-            np.matmul(w2[g * Cg:(g + 1) * Cg].T,
-                      x3[n0:n0 + nb, g * Cg:(g + 1) * Cg, i0 * W:i0 * W + L], out=cols)
-            col2im(cols.reshape(nb, Cog, KH, KW, nr, W), yp[:nb, g * Cog:(g + 1) * Cog],
-                   s, d, i0)
-        if i0 + nr == H:
-            y[n0:n0 + nb] = yp[:nb, :, p[0]:p[0] + H_out, p[1]:p[1] + W_out]
+    # one item = all tiles of one set of images: a band's columns spill onto the next
+    # band's canvas rows, so the bands of an image run in order on one thread
+    items = [[t for t in plan if t.first_image == n0]
+             for n0 in sorted({t.first_image for t in plan})]
+
+    def scratch():
+        return SimpleNamespace(buf=np.empty(nbm * K * nrm * W, dtype=x.dtype),
+                               yp=np.empty((nbm, C_out, H_out + 2 * p[0], W_out + 2 * p[1]),
+                                           dtype=x.dtype))
+
+    def images(item, sc):
+        buf, yp = sc.buf, sc.yp
+        for n0, nb, i0, nr in item:
+            L = nr * W
+            if i0 == 0:
+                yp[:nb] = 0
+            for g in range(groups):
+                cols = buf[:nb * K * L].reshape(nb, K, L)
+                np.matmul(w2[g * Cg:(g + 1) * Cg].T,
+                          x3[n0:n0 + nb, g * Cg:(g + 1) * Cg, i0 * W:i0 * W + L], out=cols)
+                col2im(cols.reshape(nb, Cog, KH, KW, nr, W), yp[:nb, g * Cog:(g + 1) * Cog],
+                       s, d, i0)
+            if i0 + nr == H:
+                y[n0:n0 + nb] = yp[:nb, :, p[0]:p[0] + H_out, p[1]:p[1] + W_out]
+    for_items(items, images, scratch)
     return y

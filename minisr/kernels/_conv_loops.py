@@ -15,7 +15,7 @@ from numba import njit, uint64
 from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def im2col(xp, cols, rn, rk, KH, KW, sh, sw, dil_h, dil_w, i0, nr, W_out):
     """cols[n*rn + k*rk, i*W_out + j] = xp[n, c, (i0 + i)*sh + p*dil_h, j*sw + q*dil_w].
 
@@ -54,7 +54,7 @@ def col2im(cols, yp, s, d, i0):
     _col2im_rows(cols, yp, s[0], s[1], d[0], d[1], h_lo, h_hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _col2im_rows(cols, yp, sh, sw, dil_h, dil_w, h_lo, h_hi):
     nb, C, KH, KW, nr, W = cols.shape
     W_u, sw_u = uint64(W), uint64(sw)
@@ -76,7 +76,7 @@ def _col2im_rows(cols, yp, sh, sw, dil_h, dil_w, h_lo, h_hi):
                                 yp[n, c, h, j * sw_u + off] += cols[n, c, p, q, i, j]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w):
     """dw[o, c, p, q] = sum_{n,i,j} dy[n,o,i,j] * xp[n, g*Cg+c, i*sh + p*dil_h, j*sw + q*dil_w]
 
@@ -109,7 +109,7 @@ def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w):
                 dw[o, c, p, q] = acc[p, q].sum()
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _bias_act(y, b, has_bias, act, slope):
     N, C, L = y.shape
     zero = y.dtype.type(0)

@@ -17,23 +17,24 @@ from minisr.kernels._winograd import winograd_forward
 # dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
 DIRECT_MAX_COUT = 2
 
-# Cost model, in nanoseconds, fitted (least squares on relative error) to two quiet
-# two-thread sweeps on this machine (Xeon, AVX-512, 2 cores, 2026-12-02, training runs
-# paused; benchmarks/README.md, "Cost model refit"): im2col, kn2row and Winograd F(4x4)
-# forwards of 23 stride-1 3x3 layers, 12-128 channels, batch 16 x 24x24 to 1 x 512x512.
+# Cost model, in nanoseconds, fitted (least squares on relative error) to a quiet
+# two-thread sweep on this machine (Xeon, AVX-512, 2 cores, 2026-12-02 15:10 UTC, training
+# paused, every path on minisr's own threads with single-threaded BLAS; benchmarks/README.md,
+# "minisr's own threads"): im2col, kn2row and Winograd F(4x4) forwards of the 17 stride-1 3x3
+# layers of benchmarks/conv_path_costs.py, 12-128 channels, 16 x 24x24 to 1 x 512x512.
 # im2col: a multiply-add of the big product costs GEMM_NS, a copied column entry COPY_NS.
 # kn2row: a multiply-add of its KH*KW shifted products KN2ROW_GEMM_NS, and each of the
 # KH KW (C_in + 3 C_out) numbers it moves per output pixel KN2ROW_MOVE_NS.
 # Winograd: a multiply-add of its small per-position products (chunks of a few tile rows)
 # WINO_GEMM_NS, a transformed element (input or output) WINO_NS, and each tile row of each
 # channel WINO_ROW_NS of loop overhead: the transforms are Numba loops along one tile row.
-GEMM_NS = 0.00641
-COPY_NS = 0.586
-KN2ROW_GEMM_NS = 0.00486
-KN2ROW_MOVE_NS = 0.153
-WINO_GEMM_NS = 0.0126
-WINO_NS = 0.939
-WINO_ROW_NS = 111.0
+GEMM_NS = 0.00805
+COPY_NS = 0.299
+KN2ROW_GEMM_NS = 0.0052
+KN2ROW_MOVE_NS = 0.104
+WINO_GEMM_NS = 0.00743
+WINO_NS = 0.631
+WINO_ROW_NS = 53.3
 WINOGRAD_TILES = (4, 2)       # F(4x4, 3x3) and F(2x2, 3x3), in order of preference on a tie
 
 

@@ -11,15 +11,18 @@ transformed weights and V = B^T d B the transformed tiles. F(2x2, 3x3) does 16 p
 im2col does 9 x 4 = 36 multiply-adds per output block and channel pair (2.25x fewer), F(4x4,
 3x3) 36 against 144 (4x fewer); the price is two memory-bound transforms and a float32 error
 that grows with m (measured in tests/kernels/test_winograd.py). Tiles are processed in chunks
-of whole tile rows (``CHUNK_BYTES`` of V and M).
+of whole tile rows (``CHUNK_BYTES`` of V and M); each chunk is transformed, multiplied and
+written back by one of minisr's threads (``_threads.for_items``).
 Read next: ``_conv_paths.py`` (when this path is chosen).
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, uint64
 
 from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
+from minisr.kernels._threads import for_items
 
 __all__ = ["WINOGRAD", "winograd_forward", "transform_weight"]
 
@@ -58,8 +61,8 @@ _F4 = dict(
 WINOGRAD = {m: tuple(np.array(f[k], dtype=np.float64) for k in ("BT", "G", "AT"))
             for m, f in ((2, _F2), (4, _F4))}
 
-# Bytes of V + M per chunk of tiles. 4 MiB (twice the 2 MiB L2) beat 1 MiB by 1.1-1.6x on
-# two threads: fewer, longer products (benchmarks/README.md, "Cost model refit").
+# Bytes of V + M per chunk of tiles: 4 MiB (twice the 2 MiB L2); per thread, 1-4 MiB are
+# within 10% of each other (benchmarks/README.md, "Winograd by chunks on threads").
 CHUNK_BYTES = 4 << 20
 
 
@@ -89,7 +92,7 @@ def _input_transform_py(x, V, BT, m, pad, r0, r1, nth, ntw):
     a = BT.shape[0]
     P = V.shape[2]
     Wb = (ntw + 2) * m
-    for c in prange(C):
+    for c in range(C):
         rows = np.zeros((a, Wb), dtype=x.dtype)       # the tile row's a input rows, padded
         t1 = np.empty(Wb, dtype=x.dtype)
         T = np.empty((a, m, P + 1), dtype=x.dtype)
@@ -142,7 +145,7 @@ def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
     m, a = AT.shape
     P = M.shape[2]
     zero = y.dtype.type(0)
-    for o in prange(C_out):
+    for o in range(C_out):
         S = np.empty((m, a, P), dtype=y.dtype)
         Y = np.empty((m, m, P), dtype=y.dtype)
         for i in range(m):                             # S = A^T @ M
@@ -176,10 +179,12 @@ def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
                         y[n, o, h, j * m + k] = Y[i, k, u0 + j]
 
 
-_input_transform = njit(cache=True)(_input_transform_py)
-_output_transform = njit(cache=True)(_output_transform_py)
-_input_transform_par = njit(parallel=True, cache=True)(_input_transform_py)
-_output_transform_par = njit(parallel=True, cache=True)(_output_transform_py)
+# Serial loops that release the GIL: the parallelism is over chunks, one per thread. (A
+# prange over channels inside each transform, with one NumPy product per chunk between them,
+# hardly scaled: 11.9 ms on one thread, 11.3 ms on two for 32->32 at 16x48x48, 2.0-2.5x
+# slower than chunks on threads; the chunk's 36 small products run on one BLAS thread.)
+_input_transform = njit(cache=True, nogil=True)(_input_transform_py)
+_output_transform = njit(cache=True, nogil=True)(_output_transform_py)
 
 
 def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
@@ -188,6 +193,7 @@ def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
 
     ``act`` (an ``_shared.ACT_*`` code, PReLU's (C_out,) ``slope``) runs in the output
     transform; tanh runs afterwards as NumPy's ``np.tanh`` in place (Numba's is 10x slower).
+    ``parallel``: chunks on ``numba.get_num_threads()`` threads, else all on this one.
 
     Shape:
         x: (N, C_in, H, W)    w: (C_out, C_in, 3, 3)    b: (C_out,) or None
@@ -204,20 +210,23 @@ def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
     bias = np.zeros(C_out, x.dtype) if b is None else b.astype(x.dtype, copy=False)
     y = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
     tile_bytes = a * a * (C_in + C_out) * (ntw + 1) * x.itemsize  # V + M of one tile row
-    rows_per_chunk = max(1, min(N * nth, chunk_bytes // tile_bytes))
-    V = np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype)
-    M = np.empty((a * a, C_out, rows_per_chunk * (ntw + 1)), dtype=x.dtype)
+    rows, threads = N * nth, numba.get_num_threads() if parallel else 1
+    rows_per_chunk = max(1, min(-(-rows // threads), chunk_bytes // tile_bytes))
     slope = np.zeros(C_out, x.dtype) if slope is None else slope.astype(x.dtype, copy=False)
     act_t = ACT_NONE if act == ACT_TANH else act
-    fin, fout = (_input_transform_par, _output_transform_par) if parallel else \
-        (_input_transform, _output_transform)
-    for r0 in range(0, N * nth, rows_per_chunk):
-        r1 = min(N * nth, r0 + rows_per_chunk)
+
+    def scratch():      # this thread's V and M
+        return (np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype),
+                np.empty((a * a, C_out, rows_per_chunk * (ntw + 1)), dtype=x.dtype))
+
+    def chunk(r0, VM):
+        r1 = min(rows, r0 + rows_per_chunk)
         P = (r1 - r0) * (ntw + 1)
-        Vc, Mc = (V, M) if P == V.shape[2] else (V[:, :, :P], M[:, :, :P])
-        fin(x, Vc, BT, m, pad, r0, r1, nth, ntw)
+        Vc, Mc = VM[0][:, :, :P], VM[1][:, :, :P]
+        _input_transform(x, Vc, BT, m, pad, r0, r1, nth, ntw)
         np.matmul(U, Vc, out=Mc)
-        fout(Mc, y, bias, act_t, slope, AT, r0, r1, nth, ntw)
+        _output_transform(Mc, y, bias, act_t, slope, AT, r0, r1, nth, ntw)
+    for_items(range(0, rows, rows_per_chunk), chunk, scratch, threads)
     if act == ACT_TANH:
         np.tanh(y, out=y)
     return y
