@@ -1,4 +1,4 @@
-"""The GEMM conv algorithms: im2col, kn2row, pointwise, col2im, and dL/dw by columns.
+"""The GEMM conv algorithms: im2col, kn2row, pointwise and col2im (dL/dw: ``_conv_dw.py``).
 
 Every pass is a few big matrix products (``np.matmul``) between a weight matrix and a
 *column matrix* built one tile at a time (``_conv_blocks.tiles``): im2col copies each
@@ -6,7 +6,7 @@ receptive field into a column, col2im adds columns back. Layers with few output 
 use "kn2row": one product per kernel tap on shifted, copy-free views of a padded image.
 ``_conv_paths.choose_path`` decides which runs. The tiles (or images) of a pass run on
 minisr's threads (``_threads.for_items``), each with its own scratch and single-threaded BLAS.
-Read next: ``_winograd.py``.
+Read next: ``_conv_dw.py``, ``_winograd.py``.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import numpy as np
 
 from minisr.kernels._conv_blocks import bands, tiles
 from minisr.kernels._threads import for_items
-from minisr.kernels._conv_loops import backward_weight_direct, col2im, epilogue, im2col
+from minisr.kernels._conv_loops import col2im, epilogue, im2col
 from minisr.kernels._shared import ACT_NONE
 
 def _act(ep, dtype, C_out):
@@ -25,8 +25,6 @@ def _act(ep, dtype, C_out):
         return ACT_NONE, np.zeros(C_out, dtype)
     return ep.act, ep.slope
 
-# dL/dw joins a tile's images into one product when they have fewer pixels than this.
-DW_JOIN_PIXELS = 1024
 # A pointwise pass on fewer images than threads splits each image into pixel bands of at
 # least this many pixels.
 POINTWISE_MIN_PIXELS = 4096
@@ -163,71 +161,6 @@ def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
             y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
     for_items([(n, i0, nr) for n in range(N) for i0, nr in plan], band, scratch)
     return y
-
-
-def backward_weight_pointwise(x, dy3, dw, groups):
-    """1x1 stride-1 dL/dw: one broadcast product per group, summed over images."""
-    N, C_in = x.shape[:2]
-    C_out, Cg = dw.shape
-    Cog = C_out // groups
-    x3 = x.reshape(N, C_in, -1)
-
-    def band(item, part):
-        n, k0, k1 = item
-        for g in range(groups):
-            part[g * Cog:(g + 1) * Cog] += dy3[n, g * Cog:(g + 1) * Cog, k0:k1] @ \
-                x3[n, g * Cg:(g + 1) * Cg, k0:k1].T
-    dw[:] = sum(for_items(_pixel_bands(N, x3.shape[2]), band, lambda: np.zeros_like(dw)))
-    return dw
-
-
-def backward_weight_direct_padded(x, dy, w_shape, s, p, d):
-    """dL/dw of layers with one or two output channels: the direct Numba loop."""
-    N, C_in, H, W = x.shape
-    xp = np.zeros((N, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
-    dw4 = np.empty(w_shape, dtype=x.dtype)
-    backward_weight_direct(xp, dy, dw4, s[0], s[1], d[0], d[1])
-    return dw4
-
-
-def backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out):
-    """dw += dy_tile @ cols_tile^T over tiles; tiny images joined into one product."""
-    N, C_in, H, W = x.shape
-    C_out, Cg, KH, KW = w_shape
-    Cog, K = C_out // groups, Cg * KH * KW
-    plan = tiles(N, H_out, K * W_out * x.itemsize)
-    tile_scratch = _tile_scratch(plan, x, K * W_out)
-
-    def scratch():      # + this thread's share of dw, and one product
-        sc = tile_scratch()
-        sc.dw, sc.tmp = np.zeros_like(dw), np.empty((Cog, K), dtype=x.dtype)
-        return sc
-
-    def tile(t, sc):
-        n0, nb, i0, nr = t
-        xp, buf, tmp = _padded(sc, x, n0, nb, p), sc.buf, sc.tmp
-        L = nr * W_out
-        for g in range(groups):
-            dyt = dy3[n0:n0 + nb, g * Cog:(g + 1) * Cog, i0 * W_out:i0 * W_out + L]
-            if nb > 1 and L < DW_JOIN_PIXELS:
-                # small images: columns laid out (K, nb, L) and dy copied to (Cog, nb*L), so
-                # the tile is ONE product with a long inner dimension, not nb tiny ones
-                cols = buf[:K * nb * L].reshape(K, nb * L)
-                im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(K * nb, L), 1, nb, KH, KW,
-                       *s, *d, i0, nr, W_out)
-                np.matmul(dyt.transpose(1, 0, 2).reshape(Cog, nb * L), cols.T, out=tmp)
-                sc.dw[g * Cog:(g + 1) * Cog] += tmp
-            else:
-                cols = buf[:nb * K * L].reshape(nb, K, L)
-                im2col(xp[:nb, g * Cg:(g + 1) * Cg], cols.reshape(nb * K, L), K, 1, KH, KW,
-                       *s, *d, i0, nr, W_out)
-                for n in range(nb):
-                    np.matmul(dyt[n], cols[n].T, out=tmp)
-                    sc.dw[g * Cog:(g + 1) * Cog] += tmp
-    for sc in for_items(plan, tile, scratch):
-        dw += sc.dw
-    return dw
 
 
 def transpose_pointwise(x3, w2, groups, y):

@@ -1,15 +1,18 @@
 """Which algorithm runs a conv pass, chosen in one place: ``choose_path``.
 
 The entry points here (``conv_forward``, ``conv_backward_weight``, ``conv_transpose_forward``)
-ask ``choose_path`` and call the algorithm it names, from ``_conv_gemm.py`` (im2col, kn2row,
-pointwise, col2im, direct) or ``_winograd.py``. The cost model that picks between im2col and
+ask ``choose_path`` and call the algorithm it names, from ``_conv_gemm.py`` (im2col,
+kn2row, pointwise, col2im), ``_conv_dw.py`` (dL/dw) or ``_winograd.py``. The cost model that picks between im2col and
 Winograd is in ``path_costs``; ``benchmarks/README.md`` has the measurements behind it.
-Read next: ``_conv_gemm.py``, ``_winograd.py``.
+Read next: ``_conv_gemm.py``, ``_conv_dw.py``, ``_winograd.py``.
 """
 from __future__ import annotations
 
 import numpy as np
 
+import numba
+
+from minisr.kernels import _conv_dw as dw_
 from minisr.kernels import _conv_gemm as gemm
 from minisr.kernels._conv_blocks import conv_out_size, is_pointwise, transposed_out_size
 from minisr.kernels._winograd import winograd_forward
@@ -71,7 +74,8 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
 
     pass_name is 'forward' (also conv_transpose2d's backward_input) or 'backward_weight'
     (x_shape, w_shape in conv2d's terms). Returns one of 'pointwise', 'kn2row', 'im2col',
-    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'im2col' (backward_weight).
+    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'kn2row', 'im2col'
+    (backward_weight).
 
     - 'pointwise': 1x1 stride 1 unpadded; x[n] is already the column matrix.
     - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group): a column matrix would move
@@ -80,6 +84,9 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
       'winograd{m}' ``path_costs`` says is cheapest.
     - 'kn2row' otherwise (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3
       C_out) numbers per output pixel against im2col's 3 KH KW C_in (README, "kn2row").
+      The same rule picks kn2row for dL/dw (ungrouped, at least one image per thread: its
+      items are images); 32->3 at 16x96x96 took 6.6 ms against im2col's 17.7
+      (benchmarks/README.md, "minisr's own threads").
     """
     N, C_in, H, W = x_shape
     C_out, Cg, KH, KW = w_shape
@@ -87,7 +94,11 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
     if is_pointwise(KH, KW, s, p):
         return "pointwise"
     if pass_name == "backward_weight":
-        return "direct" if Cog <= DIRECT_MAX_COUT else "im2col"
+        if Cog <= DIRECT_MAX_COUT:
+            return "direct"
+        if s == (1, 1) and groups == 1 and 3 * Cog < 2 * Cg and N >= numba.get_num_threads():
+            return "kn2row"
+        return "im2col"
     if _winograd_ok(KH, KW, s, d, groups, p):
         H_out, W_out = conv_out_size(H, 3, 1, p[0], 1), conv_out_size(W, 3, 1, p[1], 1)
         cost = path_costs(N, C_in, C_out, H_out, W_out)
@@ -126,12 +137,14 @@ def conv_backward_weight(x, dy, w_shape, s, p, d, groups):
     path = choose_path("backward_weight", x.shape, w_shape, s, p, d, groups)
     dy3 = dy.reshape(N, C_out, H_out * W_out)
     if path == "direct":
-        return gemm.backward_weight_direct_padded(x, dy, w_shape, s, p, d)
+        return dw_.backward_weight_direct_padded(x, dy, w_shape, s, p, d)
+    if path == "kn2row":
+        return dw_.backward_weight_kn2row(x, dy, w_shape, p, d)
     dw = np.zeros((C_out, Cg * KH * KW), dtype=x.dtype)
     if path == "pointwise":
-        gemm.backward_weight_pointwise(x, dy3, dw, groups)
+        dw_.backward_weight_pointwise(x, dy3, dw, groups)
     else:
-        gemm.backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out)
+        dw_.backward_weight_im2col(x, dy3, dw, w_shape, s, p, d, groups, H_out, W_out)
     return dw.reshape(w_shape)
 
 
