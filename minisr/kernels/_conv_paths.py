@@ -2,7 +2,8 @@
 
 The entry points here (``conv_forward``, ``conv_backward_weight``, ``conv_transpose_forward``)
 ask ``choose_path`` and call the algorithm it names, from ``_conv_gemm.py`` (im2col,
-kn2row, pointwise, col2im), ``_conv_dw.py`` (dL/dw) or ``_winograd.py``. The cost model that picks between im2col and
+kn2row, pointwise, col2im), ``_conv_dw.py`` (dL/dw), ``_winograd.py`` or
+``_winograd_dw.py``. The cost model that picks between im2col and
 Winograd is in ``path_costs``; ``benchmarks/README.md`` has the measurements behind it.
 Read next: ``_conv_gemm.py``, ``_conv_dw.py``, ``_winograd.py``.
 """
@@ -16,9 +17,14 @@ from minisr.kernels import _conv_dw as dw_
 from minisr.kernels import _conv_gemm as gemm
 from minisr.kernels._conv_blocks import conv_out_size, is_pointwise, transposed_out_size
 from minisr.kernels._winograd import winograd_forward
+from minisr.kernels._winograd_dw import winograd_backward_weight
 
 # dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
 DIRECT_MAX_COUT = 2
+# dL/dw of 3x3 stride-1 layers with at least this many input and output channels runs
+# Winograd F(4x4) (``_winograd_dw.py``): 1.1-1.8x faster than im2col or kn2row from 8->8 to
+# 64->64; at 32->3 it lost to kn2row (8.6 vs 6.5 ms), at 3->32 to im2col (2.4 vs 1.5 ms).
+WINOGRAD_DW_MIN_CHANNELS = 8
 
 # Cost model, in nanoseconds, fitted (least squares on relative error) to a quiet
 # two-thread sweep on this machine (Xeon, AVX-512, 2 cores, 2026-12-02 15:10 UTC, training
@@ -74,8 +80,8 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
 
     pass_name is 'forward' (also conv_transpose2d's backward_input) or 'backward_weight'
     (x_shape, w_shape in conv2d's terms). Returns one of 'pointwise', 'kn2row', 'im2col',
-    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'kn2row', 'im2col'
-    (backward_weight).
+    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'winograd4', 'kn2row',
+    'im2col' (backward_weight).
 
     - 'pointwise': 1x1 stride 1 unpadded; x[n] is already the column matrix.
     - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group): a column matrix would move
@@ -87,6 +93,8 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
       The same rule picks kn2row for dL/dw (ungrouped, at least one image per thread: its
       items are images); 32->3 at 16x96x96 took 6.6 ms against im2col's 17.7
       (benchmarks/README.md, "minisr's own threads").
+    - dL/dw of a Winograd-able layer with >= WINOGRAD_DW_MIN_CHANNELS inputs: 'winograd4',
+      unless kn2row applies and the outputs are fewer than that.
     """
     N, C_in, H, W = x_shape
     C_out, Cg, KH, KW = w_shape
@@ -96,9 +104,12 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
     if pass_name == "backward_weight":
         if Cog <= DIRECT_MAX_COUT:
             return "direct"
-        if s == (1, 1) and groups == 1 and 3 * Cog < 2 * Cg and N >= numba.get_num_threads():
-            return "kn2row"
-        return "im2col"
+        kn2row = s == (1, 1) and groups == 1 and 3 * Cog < 2 * Cg \
+            and N >= numba.get_num_threads()
+        if _winograd_ok(KH, KW, s, d, groups, p) and Cg >= WINOGRAD_DW_MIN_CHANNELS \
+                and (Cog >= WINOGRAD_DW_MIN_CHANNELS or not kn2row):
+            return "winograd4"
+        return "kn2row" if kn2row else "im2col"
     if _winograd_ok(KH, KW, s, d, groups, p):
         H_out, W_out = conv_out_size(H, 3, 1, p[0], 1), conv_out_size(W, 3, 1, p[1], 1)
         cost = path_costs(N, C_in, C_out, H_out, W_out)
@@ -138,6 +149,8 @@ def conv_backward_weight(x, dy, w_shape, s, p, d, groups):
     dy3 = dy.reshape(N, C_out, H_out * W_out)
     if path == "direct":
         return dw_.backward_weight_direct_padded(x, dy, w_shape, s, p, d)
+    if path == "winograd4":
+        return winograd_backward_weight(x, dy, p[0], 4)
     if path == "kn2row":
         return dw_.backward_weight_kn2row(x, dy, w_shape, p, d)
     dw = np.zeros((C_out, Cg * KH * KW), dtype=x.dtype)
