@@ -24,7 +24,7 @@ from numba import njit, uint64
 from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
 from minisr.kernels._threads import for_items
 
-__all__ = ["WINOGRAD", "winograd_forward", "transform_weight"]
+__all__ = ["WINOGRAD", "winograd_forward", "transform_weight", "copy_blocks"]
 
 # Interpolation points 0, 1, -1 (m = 2) and 0, +-1, +-2 (m = 4), plus infinity (Lavin & Gray).
 _F2 = dict(
@@ -134,6 +134,27 @@ def _input_transform_py(x, V, BT, m, pad, r0, r1, nth, ntw):
                                 v[u] += coef * T[s, k, u + sh]
 
 
+@njit(cache=True, nogil=True)
+def copy_blocks(Y, img, o, r0, r1, nth, ntw, to_image):
+    """Between the tile layout and the image: Y[i, k, u] is img[n, o, ti*m + i, j*m + k]
+    for tile u = (r - r0)*(ntw + 1) + j of tile row r = n*nth + ti (m x m blocks; what
+    overhangs img, and the spare tile j = ntw, is skipped). to_image: Y -> img, else
+    img -> Y."""
+    H_out, W_out = img.shape[2:]
+    m = Y.shape[0]
+    for r in range(r0, r1):
+        n, ti = r // nth, r % nth
+        u0 = (r - r0) * (ntw + 1)
+        for i in range(min(m, H_out - ti * m)):
+            h = ti * m + i
+            for k in range(m):
+                for j in range((W_out - k + m - 1) // m):
+                    if to_image:
+                        img[n, o, h, j * m + k] = Y[i, k, u0 + j]
+                    else:
+                        Y[i, k, u0 + j] = img[n, o, h, j * m + k]
+
+
 def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
     """y[n, o, ti*m + i, j*m + k] = act((A^T M_u A)[i, k] + b[o]) (``_shared.activate``).
 
@@ -141,7 +162,7 @@ def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
     r = n*nth + ti (j = ntw is the spare tile). Both steps run along u; the last step
     scatters each tile's m x m block, dropping what overhangs H_out, W_out.
     """
-    N, C_out, H_out, W_out = y.shape
+    C_out = y.shape[1]
     m, a = AT.shape
     P = M.shape[2]
     zero = y.dtype.type(0)
@@ -169,14 +190,7 @@ def _output_transform_py(M, y, b, act, slope, AT, r0, r1, nth, ntw):
                 for k in range(m):
                     for u in range(P):
                         Y[i, k, u] = activate(act, Y[i, k, u], slope[o], zero)
-        for r in range(r0, r1):
-            n, ti = r // nth, r % nth
-            u0 = (r - r0) * (ntw + 1)
-            for i in range(min(m, H_out - ti * m)):
-                h = ti * m + i
-                for k in range(m):
-                    for j in range((W_out - k + m - 1) // m):
-                        y[n, o, h, j * m + k] = Y[i, k, u0 + j]
+        copy_blocks(Y, y, o, r0, r1, nth, ntw, True)
 
 
 # Serial loops that release the GIL: the parallelism is over chunks, one per thread. (A

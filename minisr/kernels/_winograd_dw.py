@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit
 
 from minisr.kernels._threads import for_items
-from minisr.kernels._winograd import CHUNK_BYTES, WINOGRAD, _input_transform
+from minisr.kernels._winograd import CHUNK_BYTES, WINOGRAD, _input_transform, copy_blocks
 
 __all__ = ["winograd_backward_weight"]
 
@@ -32,20 +32,13 @@ def _dy_transform(dy, Z, AT, r0, r1, nth, ntw):
     """Z[s*a + t, o, u] = (A dY_u A^T)[s, t] for the m x m block dY_u of dy at tile u =
     (r - r0)*(ntw + 1) + j of tile row r = n*nth + ti (zero past H_out, W_out, and for the
     spare tile j = ntw, whose input tile the forward's layout carries but no output uses)."""
-    N, C_out, H_out, W_out = dy.shape
+    C_out = dy.shape[1]
     m, a = AT.shape
     P = Z.shape[2]
     for o in range(C_out):
         Y = np.zeros((m, m, P), dtype=dy.dtype)
         S = np.empty((m, a, P), dtype=dy.dtype)
-        for r in range(r0, r1):                        # gather the m x m blocks
-            n, ti = r // nth, r % nth
-            u0 = (r - r0) * (ntw + 1)
-            for i in range(min(m, H_out - ti * m)):
-                h = ti * m + i
-                for k in range(m):
-                    for j in range((W_out - k + m - 1) // m):
-                        Y[i, k, u0 + j] = dy[n, o, h, j * m + k]
+        copy_blocks(Y, dy, o, r0, r1, nth, ntw, False)   # gather the m x m blocks
         for i in range(m):                             # S = Y A^T, along the columns
             for t in range(a):
                 S[i, t] = 0
