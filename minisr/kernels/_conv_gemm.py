@@ -12,18 +12,21 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 
 from minisr.kernels._conv_blocks import bands, tiles
-from minisr.kernels._threads import for_items
 from minisr.kernels._conv_loops import col2im, epilogue, im2col
 from minisr.kernels._shared import ACT_NONE
+from minisr.kernels._threads import for_items
+
 
 def _act(ep, dtype, C_out):
     """(act code, (C_out,) slopes) of an Epilogue or None."""
     if ep is None:
         return ACT_NONE, np.zeros(C_out, dtype)
     return ep.act, ep.slope
+
 
 # A pointwise pass on fewer images than threads splits each image into pixel bands of at
 # least this many pixels.
@@ -33,7 +36,6 @@ POINTWISE_MIN_PIXELS = 4096
 def _pixel_bands(N, HW):
     """(image, first pixel, last pixel) items for the pointwise passes: whole images, or
     bands of one image when there are fewer images than threads."""
-    import numba
     T = numba.get_num_threads()
     k = 1 if N >= T else max(1, min(T, HW // POINTWISE_MIN_PIXELS))
     edges = [HW * i // k for i in range(k + 1)]
