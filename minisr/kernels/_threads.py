@@ -3,9 +3,10 @@
 The conv paths cut each pass into independent items (tiles of im2col columns, images, chunks
 of Winograd tiles); ``for_items`` hands them to ``numba.get_num_threads()`` Python threads,
 thread k taking items k, k + T, k + 2T, ... with its own scratch buffers: a fixed share, so
-a sum over per-thread scratch (dL/dw) adds the same numbers in the same order every run. Inside an item every loop is
-a serial Numba function compiled ``nogil=True`` and every product a single-threaded BLAS
-call, so T threads keep T cores busy, and nothing spins between passes.
+a sum over per-thread scratch (dL/dw) adds the same numbers in the same order every run.
+Inside an item every loop is a serial Numba function compiled ``nogil=True`` and every
+product a single-threaded BLAS call, so T threads keep T cores busy, and nothing spins
+between passes.
 
 Why not leave the products to OpenBLAS's own threads: after each multi-threaded call (and
 after every change of its thread count) they spin for about 0.1 s, and the next pass then
