@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -182,3 +183,24 @@ def test_resume_drops_log_rows_past_the_checkpoint(tmp_path):
                                             "3,0.5,0.1,,1.0", "4,0.4,0.1,30.1,2.0"]
     T._truncate_log(log, 4)      # nothing past the step: unchanged
     assert len(log.read_text().splitlines()) == 3
+
+
+def test_train_all_rebuilds_every_recipe_after_what_it_starts_from():
+    # scripts/train_all.sh is the one command that rebuilds the shipped weights: every
+    # recipe must be in it, after the run its ``init`` names (shipped weights or a run folder)
+    import re
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "train_all.sh").read_text()
+    order = []
+    for line in script.splitlines():
+        line = line.split("#")[0]
+        m = re.match(r"\s*for r in ([\w ]+); do run \$r; done", line)
+        order += m.group(1).split() if m else re.findall(r"^\s*run (\w+)", line)
+    names = sorted(p.stem for p in T.RECIPES_DIR.glob("*.json"))
+    assert sorted(order) == names
+    for name in names:
+        init = T.load_recipe(name).get("init")
+        if not init:
+            continue
+        source = (Path(init).parent.name if "/" in str(init)
+                  else str(init).replace("-x", "_x").replace("-", "_"))
+        assert order.index(source) < order.index(name), (name, source)
