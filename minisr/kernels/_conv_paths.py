@@ -9,9 +9,8 @@ Read next: ``_conv_gemm.py``, ``_conv_dw.py``, ``_winograd.py``.
 """
 from __future__ import annotations
 
-import numpy as np
-
 import numba
+import numpy as np
 
 from minisr.kernels import _conv_dw as dw_
 from minisr.kernels import _conv_gemm as gemm

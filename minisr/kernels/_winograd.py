@@ -24,7 +24,7 @@ from numba import njit, uint64
 from minisr.kernels._shared import ACT_NONE, ACT_TANH, activate
 from minisr.kernels._threads import for_items
 
-__all__ = ["WINOGRAD", "winograd_forward", "transform_weight", "copy_blocks"]
+__all__ = ["WINOGRAD", "winograd_forward", "transform_weight", "copy_blocks", "chunk_rows"]
 
 # Interpolation points 0, 1, -1 (m = 2) and 0, +-1, +-2 (m = 4), plus infinity (Lavin & Gray).
 _F2 = dict(
@@ -61,9 +61,17 @@ _F4 = dict(
 WINOGRAD = {m: tuple(np.array(f[k], dtype=np.float64) for k in ("BT", "G", "AT"))
             for m, f in ((2, _F2), (4, _F4))}
 
-# Bytes of V + M per chunk of tiles: 4 MiB (twice the 2 MiB L2); per thread, 1-4 MiB are
-# within 10% of each other (benchmarks/README.md, "Winograd by chunks on threads").
+# Bytes of V + M per chunk of tiles: 4 MiB (twice the 2 MiB L2). Kept when the chunks
+# moved onto threads: in two quiet sweeps of seven layers (32-128 channels, 16x24x24 to
+# 1x512x512), 1 and 2 MiB per thread took 0.86-1.28x its time.
 CHUNK_BYTES = 4 << 20
+
+
+def chunk_rows(rows, ntw, a, channels, itemsize, threads, chunk_bytes=CHUNK_BYTES):
+    """Tile rows per chunk: what fits ``chunk_bytes`` of transformed tiles (``channels`` =
+    both sides' channel counts), and no more than an equal share of ``rows`` per thread."""
+    tile_row_bytes = a * a * channels * (ntw + 1) * itemsize
+    return max(1, min(-(-rows // threads), chunk_bytes // tile_row_bytes))
 
 
 def transform_weight(w: np.ndarray, m: int) -> np.ndarray:
@@ -223,9 +231,8 @@ def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
     U = transform_weight(w.astype(x.dtype, copy=False), m)
     bias = np.zeros(C_out, x.dtype) if b is None else b.astype(x.dtype, copy=False)
     y = np.empty((N, C_out, H_out, W_out), dtype=x.dtype)
-    tile_bytes = a * a * (C_in + C_out) * (ntw + 1) * x.itemsize  # V + M of one tile row
     rows, threads = N * nth, numba.get_num_threads() if parallel else 1
-    rows_per_chunk = max(1, min(-(-rows // threads), chunk_bytes // tile_bytes))
+    rows_per_chunk = chunk_rows(rows, ntw, a, C_in + C_out, x.itemsize, threads, chunk_bytes)
     slope = np.zeros(C_out, x.dtype) if slope is None else slope.astype(x.dtype, copy=False)
     act_t = ACT_NONE if act == ACT_TANH else act
 

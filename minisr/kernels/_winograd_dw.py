@@ -22,7 +22,8 @@ import numpy as np
 from numba import njit
 
 from minisr.kernels._threads import for_items
-from minisr.kernels._winograd import CHUNK_BYTES, WINOGRAD, _input_transform, copy_blocks
+from minisr.kernels._winograd import (CHUNK_BYTES, WINOGRAD, _input_transform, chunk_rows,
+                                      copy_blocks)
 
 __all__ = ["winograd_backward_weight"]
 
@@ -73,9 +74,9 @@ def winograd_backward_weight(x, dy, pad, m, chunk_bytes=CHUNK_BYTES):
     a = m + 2
     nth, ntw = -(-H_out // m), -(-W_out // m)
     BT, G, AT = (t.astype(x.dtype) for t in WINOGRAD[m])
-    tile_bytes = a * a * (C_in + C_out) * (ntw + 1) * x.itemsize  # V + Z of one tile row
-    rows, threads = N * nth, numba.get_num_threads()
-    rows_per_chunk = max(1, min(-(-rows // threads), chunk_bytes // tile_bytes))
+    rows = N * nth
+    rows_per_chunk = chunk_rows(rows, ntw, a, C_in + C_out, x.itemsize,
+                                numba.get_num_threads(), chunk_bytes)
 
     def scratch():      # this thread's V, Z and its share of the a^2 products
         return (np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype),
