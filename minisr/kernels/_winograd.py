@@ -236,14 +236,15 @@ def winograd_forward(x, w, b, pad, m, act=ACT_NONE, slope=None, parallel=True,
     slope = np.zeros(C_out, x.dtype) if slope is None else slope.astype(x.dtype, copy=False)
     act_t = ACT_NONE if act == ACT_TANH else act
 
-    def scratch():      # this thread's V and M
-        return (np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype),
-                np.empty((a * a, C_out, rows_per_chunk * (ntw + 1)), dtype=x.dtype))
+    def scratch():      # this thread's V and M, flat: each chunk's are contiguous
+        return (np.empty(a * a * C_in * rows_per_chunk * (ntw + 1), dtype=x.dtype),
+                np.empty(a * a * C_out * rows_per_chunk * (ntw + 1), dtype=x.dtype))
 
     def chunk(r0, VM):
         r1 = min(rows, r0 + rows_per_chunk)
         P = (r1 - r0) * (ntw + 1)
-        Vc, Mc = VM[0][:, :, :P], VM[1][:, :, :P]
+        Vc = VM[0][:a * a * C_in * P].reshape(a * a, C_in, P)
+        Mc = VM[1][:a * a * C_out * P].reshape(a * a, C_out, P)
         _input_transform(x, Vc, BT, m, pad, r0, r1, nth, ntw)
         np.matmul(U, Vc, out=Mc)
         _output_transform(Mc, y, bias, act_t, slope, AT, r0, r1, nth, ntw)

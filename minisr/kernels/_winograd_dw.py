@@ -78,9 +78,9 @@ def winograd_backward_weight(x, dy, pad, m, chunk_bytes=CHUNK_BYTES):
     rows_per_chunk = chunk_rows(rows, ntw, a, C_in + C_out, x.itemsize,
                                 numba.get_num_threads(), chunk_bytes)
 
-    def scratch():      # this thread's V, Z and its share of the a^2 products
-        return (np.empty((a * a, C_in, rows_per_chunk * (ntw + 1)), dtype=x.dtype),
-                np.empty((a * a, C_out, rows_per_chunk * (ntw + 1)), dtype=x.dtype),
+    def scratch():      # this thread's V, Z (flat) and its share of the a^2 products
+        return (np.empty(a * a * C_in * rows_per_chunk * (ntw + 1), dtype=x.dtype),
+                np.empty(a * a * C_out * rows_per_chunk * (ntw + 1), dtype=x.dtype),
                 np.zeros((a * a, C_out, C_in), dtype=x.dtype),
                 np.empty((a * a, C_out, C_in), dtype=x.dtype))
 
@@ -88,7 +88,8 @@ def winograd_backward_weight(x, dy, pad, m, chunk_bytes=CHUNK_BYTES):
         V, Z, M, tmp = sc
         r1 = min(rows, r0 + rows_per_chunk)
         P = (r1 - r0) * (ntw + 1)
-        Vc, Zc = V[:, :, :P], Z[:, :, :P]
+        Vc = V[:a * a * C_in * P].reshape(a * a, C_in, P)
+        Zc = Z[:a * a * C_out * P].reshape(a * a, C_out, P)
         _input_transform(x, Vc, BT, m, pad, r0, r1, nth, ntw)
         _dy_transform(dy, Zc, AT, r0, r1, nth, ntw)
         np.matmul(Zc, Vc.transpose(0, 2, 1), out=tmp)
