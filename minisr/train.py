@@ -23,6 +23,7 @@ from minisr import models
 from minisr.autograd import Tensor
 from minisr.data.dataset import PatchDataset, list_images, split
 from minisr.evaluate import evaluate_image
+from minisr.image import color
 from minisr.image.io import imread
 from minisr.nn import init as init_weights
 from minisr.nn import losses, load_checkpoint, save_checkpoint, save_weights
@@ -31,7 +32,10 @@ from minisr.optim import SGD, Adam, CosineAnnealingLR, MultiStepLR
 from minisr.inference import model_upscaler
 
 RECIPES_DIR = Path(models.__file__).resolve().parent / "recipes"
-LOSSES = {"l1": losses.l1_loss, "mse": losses.mse_loss, "charbonnier": losses.charbonnier_loss}
+LOSSES = {"l1": losses.l1_loss, "mse": losses.mse_loss, "charbonnier": losses.charbonnier_loss,
+          # L1 on RGB plus L1 on BT.601 Y: the papers measure Y, the upscaler outputs RGB
+          "l1+luma": lambda x, y: (losses.l1_loss(x, y)
+                                   + losses.luma_l1_loss(x, y, color.Y_WEIGHTS))}
 DEFAULTS = {"patch_size": 17, "batch_size": 16, "steps": 10000, "loss": "l1", "seed": 0,
             "optimizer": {"name": "adam", "lr": 1e-3}, "lr_mult": {},
             "schedule": {"name": "cosine", "eta_min": 1e-6}, "augment": True,

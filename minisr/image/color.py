@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y"]
+__all__ = ["Y_WEIGHTS", "rgb_to_ycbcr", "ycbcr_to_rgb", "rgb_to_y"]
 
 # Rows give Y, Cb, Cr on the 0..255 scale for R, G, B in [0, 1] (MATLAB rgb2ycbcr).
 _RGB_TO_YCBCR = np.array([[65.481, 128.553, 24.966],
@@ -16,6 +16,8 @@ _RGB_TO_YCBCR = np.array([[65.481, 128.553, 24.966],
                           [112.0, -93.786, -18.214]])
 _OFFSET = np.array([16.0, 128.0, 128.0])
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR)
+# dY / d(R, G, B) for RGB and Y both in [0, 1]: what a difference in RGB does to Y.
+Y_WEIGHTS = tuple(float(v) for v in _RGB_TO_YCBCR[0] / 255.0)
 
 
 def _float_dtype(img: np.ndarray) -> np.dtype:

@@ -5,7 +5,7 @@ from minisr.nn.layers import (Conv2d, ConvTranspose2d, Identity, LeakyReLU, Pixe
                               PixelUnshuffle, PReLU, ReLU, ResidualBlock, Sigmoid, Tanh)
 from minisr.nn.losses import (CharbonnierLoss, ContentLoss, GramLoss, L1Loss, MSELoss, TVLoss,
                               charbonnier_loss, content_loss, gram_loss, gram_matrix, l1_loss,
-                              mse_loss, tv_loss)
+                              luma_l1_loss, mse_loss, tv_loss)
 from minisr.nn.module import Module, Parameter, Sequential
 from minisr.nn.serialization import (load_checkpoint, load_weights, save_checkpoint,
                                      save_weights)
@@ -14,5 +14,5 @@ __all__ = ["CharbonnierLoss", "ContentLoss", "Conv2d", "ConvTranspose2d", "GramL
            "LeakyReLU", "MSELoss", "Module", "PReLU", "Parameter", "PixelShuffle",
            "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "TVLoss",
            "Tanh", "charbonnier_loss", "content_loss", "gram_loss", "gram_matrix", "init", "l1_loss",
-           "load_checkpoint", "load_weights", "mse_loss", "save_checkpoint", "save_weights",
+           "load_checkpoint", "luma_l1_loss", "load_weights", "mse_loss", "save_checkpoint", "save_weights",
            "tv_loss"]

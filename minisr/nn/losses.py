@@ -1,8 +1,9 @@
-"""Losses for SR training: L1, MSE, Charbonnier, total variation, content and Gram texture.
+"""Losses for SR training: L1, MSE, Charbonnier, luma L1, total variation, content and Gram.
 
 Pixel losses compare an output with its target: MSE is what SRCNN/FSRCNN/ESPCN optimise
 (and what PSNR measures); EDSR found L1 trains better; Charbonnier, sqrt(d^2 + eps^2), is
-a differentiable L1 (LapSRN). TV penalises noise in a single image. The content loss compares
+a differentiable L1 (LapSRN). The luma L1 compares one weighted sum of the channels, e.g.
+BT.601's Y, the channel SR papers measure. TV penalises noise in a single image. The content loss compares
 features (Johnson et al. 2016; SRGAN's VGG loss), the Gram loss their correlations (Gatys et
 al. 2016; EnhanceNet's texture loss), both for any feature extractor.
 All are built from differentiable ops, so their gradients come from autograd.
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
+
 from minisr.autograd import Tensor
 from minisr.nn.module import Module
 from minisr.ops import functional as F
 
-__all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "tv_loss", "gram_matrix", "gram_loss",
+__all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "luma_l1_loss", "tv_loss", "gram_matrix", "gram_loss",
            "content_loss", "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss", "GramLoss",
            "ContentLoss"]
 
@@ -52,6 +55,23 @@ def charbonnier_loss(x: Tensor, target: Tensor, eps: float = 1e-3,
     _check_pair("charbonnier_loss", x, target)
     d = x - target
     return _reduce(F.sqrt(d * d + eps * eps), reduction)
+
+
+def luma_l1_loss(x: Tensor, target: Tensor, coeffs: Sequence[float],
+                 reduction: str = "mean") -> Tensor:
+    """mean |sum_c coeffs[c] (x - target)[:, c]|: L1 on one weighted sum of the channels.
+
+    With BT.601's luma weights (``minisr.image.color.Y_WEIGHTS``) this is L1 on the Y
+    channel the papers' PSNR is measured on; the sum is a 1x1 convolution with fixed weights.
+
+    Shape:
+        x, target: (N, C, H, W), C = len(coeffs)    returns: a scalar
+    """
+    _check_pair("luma_l1_loss", x, target)
+    if x.ndim != 4 or x.shape[1] != len(coeffs):
+        raise ValueError(f"luma_l1_loss: need (N, {len(coeffs)}, H, W), got {x.shape}")
+    w = Tensor(np.asarray(coeffs, dtype=x.dtype).reshape(1, len(coeffs), 1, 1)).to(x.device)
+    return _reduce(F.abs(F.conv2d(x - target, w)), reduction)
 
 
 def tv_loss(x: Tensor, reduction: str = "mean") -> Tensor:

@@ -23,6 +23,27 @@ def test_pixel_losses_known_values():
     assert c == pytest.approx(expect, rel=1e-12) and c == pytest.approx(1.5, abs=1e-3)
 
 
+def test_luma_l1_loss_known_value_and_shape_check():
+    # diff (R, G, B) = (1, -1, 2) at one pixel, (0, 0, 0) at the other: |0.5 - 0.25 + 2*0.125| / 2
+    d = np.zeros((1, 3, 1, 2))
+    d[0, :, 0, 0] = [1.0, -1.0, 2.0]
+    assert nn.luma_l1_loss(_t(d), _t(np.zeros_like(d)), (0.5, 0.25, 0.125)).item() == 0.25
+    with pytest.raises(ValueError, match="need"):
+        nn.luma_l1_loss(_t(np.zeros((1, 1, 2, 2))), _t(np.zeros((1, 1, 2, 2))), (0.5, 0.25, 0.125))
+
+
+def test_l1_plus_luma_recipe_loss_is_l1_plus_bt601_y():
+    from minisr.image.color import Y_WEIGHTS, rgb_to_y
+    from minisr.train import LOSSES
+    rng = np.random.default_rng(0)
+    a, b = rng.random((2, 3, 4, 5)), rng.random((2, 3, 4, 5))
+    # Y of the images, from image/color's own conversion: the loss sees the same Y
+    ya, yb = (np.stack([rgb_to_y(img.transpose(1, 2, 0)) for img in v]) for v in (a, b))
+    expect = np.abs(a - b).mean() + np.abs(ya - yb).mean()
+    assert LOSSES["l1+luma"](_t(a), _t(b)).item() == pytest.approx(expect, rel=1e-12)
+    assert sum(Y_WEIGHTS) == pytest.approx(219 / 255)
+
+
 def test_tv_loss_of_a_ramp():
     # x[i, j] = i + 2j: vertical differences 1, horizontal 2 -> TV = 1 + 2 = 3
     i, j = np.mgrid[0:4, 0:5]
@@ -39,7 +60,8 @@ def test_gram_matrix_value():
 
 @pytest.mark.parametrize("loss", [nn.l1_loss, nn.mse_loss,
                                   lambda a, b: nn.charbonnier_loss(a, b, 0.1),
-                                  lambda a, b: nn.tv_loss(a - b)])
+                                  lambda a, b: nn.tv_loss(a - b),
+                                  lambda a, b: nn.luma_l1_loss(a, b, (1.0,))])
 def test_loss_gradients(loss):
     # x - t is a ramp (steps 0.5 and 1) plus small noise: no difference sits near a kink
     # of |.|, so central differences are valid for L1 and TV.
