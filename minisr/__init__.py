@@ -28,6 +28,29 @@ if "NUMBA_THREADING_LAYER" not in _os.environ:
     _numba.config.THREADING_LAYER = "workqueue"
 
 
+# Every training step allocates the same large arrays (activations, gradients, conv scratch)
+# and frees them again. glibc serves blocks above its mmap threshold with fresh pages, which
+# fault in zeroed by the kernel on first write, and unmaps them on free (a TLB shootdown on
+# every core); its threshold only rises as far as the largest block freed so far, and a
+# heap top over 128 KiB is trimmed back to the kernel. Serving blocks up to 32 MiB (glibc's
+# maximum) from the heap and keeping up to 1 GiB of freed memory took a training step
+# (16 x 48x48) of SRCNN x3 from 34.0-35.4 to 25.0-25.9 ms, FSRCNN 73.0-75.1 to 58.2-62.3,
+# ESPCN 53.1-54.6 to 46.3-46.7 and EDSR-small x2 382-388 to 362-364 (minor page faults per
+# step 2,800-8,700 -> 0-16; peak RSS +1 to +8 MB; benchmarks/README.md, "Page faults").
+# Process-wide, like PyTorch's caching allocator; glibc only. Any MALLOC_*_ or
+# GLIBC_TUNABLES setting from the user wins.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # mallopt parameters, glibc's malloc.h
+if not any(k.startswith("MALLOC_") or k == "GLIBC_TUNABLES" for k in _os.environ):
+    try:
+        import ctypes as _ctypes
+
+        _mallopt = _ctypes.CDLL("libc.so.6").mallopt
+        _mallopt(_M_MMAP_THRESHOLD, 32 << 20)
+        _mallopt(_M_TRIM_THRESHOLD, 1 << 30)
+    except (OSError, AttributeError):              # not glibc: leave its allocator alone
+        pass
+
+
 # The two calls most users need, loaded on first use like the submodules:
 # ``minisr.upscale(img, scale=3, model="espcn")`` and ``minisr.load_pretrained(name, scale)``.
 _API = {"upscale": "minisr.inference", "load_pretrained": "minisr.models"}
