@@ -10,8 +10,8 @@ there is no de-interleaving gather and no scatter. Writing all outputs of a tile
 does not vectorise: LLVM wants hundreds of overlap checks and gives up ("too many memory
 checks needed"); one written array per loop needs at most six. Checked against the
 package's transforms, then timed inside the package's ``winograd_forward`` and
-``winograd_backward_weight``. Why it lost is in benchmarks/README.md: 0.92-1.08x, because
-the forward is bound by moving V and M (2.25x the input and output each) through L3.
+``winograd_backward_weight``. Why it lost is in benchmarks/README.md: 0.95-1.08x forward,
+because the cost is the many one-output loops per chunk, which both versions have.
 """
 from __future__ import annotations
 
