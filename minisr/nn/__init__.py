@@ -10,9 +10,9 @@ from minisr.nn.module import Module, Parameter, Sequential
 from minisr.nn.serialization import (load_checkpoint, load_weights, save_checkpoint,
                                      save_weights)
 
-__all__ = ["CharbonnierLoss", "ContentLoss", "Conv2d", "ConvTranspose2d", "GramLoss", "Identity", "L1Loss",
-           "LeakyReLU", "MSELoss", "Module", "PReLU", "Parameter", "PixelShuffle",
-           "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "TVLoss",
-           "Tanh", "charbonnier_loss", "content_loss", "gram_loss", "gram_matrix", "init", "l1_loss",
-           "load_checkpoint", "luma_l1_loss", "load_weights", "mse_loss", "save_checkpoint", "save_weights",
-           "tv_loss"]
+__all__ = ["CharbonnierLoss", "ContentLoss", "Conv2d", "ConvTranspose2d", "GramLoss", "Identity",
+           "L1Loss", "LeakyReLU", "MSELoss", "Module", "PReLU", "Parameter", "PixelShuffle",
+           "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "TVLoss", "Tanh",
+           "charbonnier_loss", "content_loss", "gram_loss", "gram_matrix", "init", "l1_loss",
+           "load_checkpoint", "load_weights", "luma_l1_loss", "mse_loss", "save_checkpoint",
+           "save_weights", "tv_loss"]

@@ -3,9 +3,9 @@
 Pixel losses compare an output with its target: MSE is what SRCNN/FSRCNN/ESPCN optimise
 (and what PSNR measures); EDSR found L1 trains better; Charbonnier, sqrt(d^2 + eps^2), is
 a differentiable L1 (LapSRN). The luma L1 compares one weighted sum of the channels, e.g.
-BT.601's Y, the channel SR papers measure. TV penalises noise in a single image. The content loss compares
-features (Johnson et al. 2016; SRGAN's VGG loss), the Gram loss their correlations (Gatys et
-al. 2016; EnhanceNet's texture loss), both for any feature extractor.
+BT.601's Y, the channel SR papers measure. TV penalises noise in a single image. The content
+loss compares features (Johnson et al. 2016; SRGAN's VGG loss), the Gram loss their
+correlations (Gatys et al. 2016; EnhanceNet's texture loss), both for any feature extractor.
 All are built from differentiable ops, so their gradients come from autograd.
 """
 from __future__ import annotations
@@ -18,9 +18,9 @@ from minisr.autograd import Tensor
 from minisr.nn.module import Module
 from minisr.ops import functional as F
 
-__all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "luma_l1_loss", "tv_loss", "gram_matrix", "gram_loss",
-           "content_loss", "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss", "GramLoss",
-           "ContentLoss"]
+__all__ = ["l1_loss", "mse_loss", "charbonnier_loss", "luma_l1_loss", "tv_loss", "gram_matrix",
+           "gram_loss", "content_loss", "L1Loss", "MSELoss", "CharbonnierLoss", "TVLoss",
+           "GramLoss", "ContentLoss"]
 
 
 def _check_pair(name: str, x: Tensor, target: Tensor) -> None:
