@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numba
 import numpy as np
 
 from minisr.kernels._conv_blocks import tiles
@@ -38,12 +39,23 @@ def backward_weight_pointwise(x, dy3, dw, groups):
 
 
 def backward_weight_direct_padded(x, dy, w_shape, s, p, d):
-    """dL/dw of layers with one or two output channels: the direct Numba loop."""
+    """dL/dw of layers with one or two output channels: the direct Numba loop, its (output,
+    input channel) pairs shared out in contiguous runs, one per thread (each pair is summed
+    whole by one thread, so the result does not depend on the thread count)."""
     N, C_in, H, W = x.shape
-    xp = np.zeros((N, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
-    xp[:, :, p[0]:p[0] + H, p[1]:p[1] + W] = x
+    xp = np.empty((N, C_in, H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
+
+    def pad(n, _):      # the padded copy, one image per item, on the threads too
+        xp[n, :, :p[0]], xp[n, :, p[0] + H:], xp[n, :, :, :p[1]] = 0, 0, 0
+        xp[n, :, :, p[1] + W:] = 0
+        xp[n, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+    for_items(range(N), pad)
     dw4 = np.empty(w_shape, dtype=x.dtype)
-    backward_weight_direct(xp, dy, dw4, s[0], s[1], d[0], d[1])
+    pairs = w_shape[0] * w_shape[1]
+    k = min(numba.get_num_threads(), pairs)
+    edges = [pairs * i // k for i in range(k + 1)]
+    for_items([(edges[i], edges[i + 1]) for i in range(k)],
+              lambda t, _: backward_weight_direct(xp, dy, dw4, s[0], s[1], d[0], d[1], *t))
     return dw4
 
 

@@ -3,7 +3,8 @@
 Every pass is a few big matrix products (``np.matmul``) between a weight matrix and a
 *column matrix* built one tile at a time (``_conv_blocks.tiles``): im2col copies each
 receptive field into a column, col2im adds columns back. Layers with few output channels
-use "kn2row": one product per kernel tap on shifted, copy-free views of a padded image.
+use "kn2row": one product per kernel tap on shifted, copy-free views of a padded image;
+with one output channel, the same shifted views feed a direct Numba loop instead of BLAS.
 ``_conv_paths.choose_path`` decides which runs. The tiles (or images) of a pass run on
 minisr's threads (``_threads.for_items``), each with its own scratch and single-threaded BLAS.
 Read next: ``_conv_dw.py``, ``_winograd.py``.
@@ -17,6 +18,7 @@ import numpy as np
 
 from minisr.kernels._conv_blocks import bands, tiles
 from minisr.kernels._conv_loops import col2im, epilogue, im2col
+from minisr.kernels._conv_loops import forward_direct as _direct
 from minisr.kernels._shared import ACT_NONE
 from minisr.kernels._threads import for_items
 
@@ -167,6 +169,41 @@ def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
             y[n, go, i0:i0 + nr] = yw[:, :L].reshape(Cog, nr, Wp)[:, :, :W_out]
     threads = 1 if Cog * Cg * plan[0][1] * Wp < KN2ROW_THREAD_MIN_MACS else None
     for_items([(n, i0, nr) for n in range(N) for i0, nr in plan], band, scratch, threads)
+    return y
+
+
+def forward_direct(x, w, b, p, d, y, ep=None):
+    """Stride-1, ungrouped forward of a layer with few output channels by the direct loop of
+    ``_conv_loops.forward_direct``, on kn2row's flattened padded grid: one image per item,
+    or, with fewer images than threads, one band of output rows per thread.
+
+    For SRCNN's 5x5 32->1 at 16x48x48, 1.13-1.22 ms against kn2row's 2.76-2.87
+    (benchmarks/README.md, "Direct loops for one output channel").
+    """
+    N, C_in, H, W = x.shape
+    C_out, _, KH, KW = w.shape
+    H_out, W_out = y.shape[2:]
+    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    wx = np.ascontiguousarray(w, dtype=x.dtype)
+    bx = None if b is None else b.astype(x.dtype, copy=False)
+    act, slope = _act(ep, x.dtype, C_out)
+    T = numba.get_num_threads()
+    k = 1 if N >= T else min(T, H_out)
+    edges = [H_out * i // k for i in range(k + 1)]
+
+    def scratch():      # the padded image, flat (+ a tail for the largest shift), the output
+        return SimpleNamespace(xw=np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype),
+                               yw=np.empty((C_out, H_out * Wp), dtype=x.dtype), first=-1)
+
+    def band(item, sc):
+        n, i0, i1 = item
+        if sc.first != n:
+            sc.xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+            sc.first = n
+        _direct(sc.xw, wx, sc.yw, Wp, d[0], d[1], i0 * Wp, i1 * Wp)
+        epilogue(sc.yw[None, :, i0 * Wp:i1 * Wp], bx, act, slope)
+        y[n, :, i0:i1] = sc.yw.reshape(C_out, H_out, Wp)[:, i0:i1, :W_out]
+    for_items([(n, edges[i], edges[i + 1]) for n in range(N) for i in range(k)], band, scratch)
     return y
 
 

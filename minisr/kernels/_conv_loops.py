@@ -77,18 +77,58 @@ def _col2im_rows(cols, yp, sh, sw, dil_h, dil_w, h_lo, h_hi):
 
 
 @njit(cache=True, nogil=True)
-def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w):
+def forward_direct(xw, w, yw, Wp, dil_h, dil_w, k0, k1):
+    """yw[o, k] = sum_{c,p,q} w[o, c, p, q] * xw[c, k + p*dil_h*Wp + q*dil_w] for k0 <= k < k1:
+    one image (or band of it) of an ungrouped stride-1 conv without bias, on the padded image
+    flattened row by row.
+
+    xw is the padded image (width Wp) flattened, plus a tail for the largest shift; output
+    pixel (i, j) is yw[o, i*Wp + j], and its last dil_w*(KW - 1) columns per row are garbage,
+    as in kn2row (``_conv_gemm.forward_kn2row``). For layers with few output channels, where
+    a column matrix or one product per tap moves far more memory than there is arithmetic:
+    each tap adds one long shifted row into the output, one written array per loop, so
+    LLVM vectorises it.
+    """
+    C_out, C_in, KH, KW = w.shape
+    lo, hi = uint64(k0), uint64(k1)
+    taps = KH * KW
+    offs = np.empty(taps, dtype=np.uint64)
+    for t in range(taps):
+        offs[t] = (t // KW) * dil_h * Wp + (t % KW) * dil_w
+    for o in range(C_out):
+        acc = yw[o]
+        acc[k0:k1] = 0
+        for c in range(C_in):
+            src, wc = xw[c], w[o, c].ravel()
+            t = 0
+            while t + 4 <= taps:               # four taps per pass: a quarter of the stores
+                w0, w1, w2, w3 = wc[t], wc[t + 1], wc[t + 2], wc[t + 3]
+                o0, o1, o2, o3 = offs[t], offs[t + 1], offs[t + 2], offs[t + 3]
+                for k in range(lo, hi):
+                    acc[k] += (w0 * src[k + o0] + w1 * src[k + o1]) \
+                        + (w2 * src[k + o2] + w3 * src[k + o3])
+                t += 4
+            while t < taps:
+                wv, off = wc[t], offs[t]
+                for k in range(lo, hi):
+                    acc[k] += wv * src[k + off]
+                t += 1
+
+
+@njit(cache=True, nogil=True)
+def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w, t0=0, t1=-1):
     """dw[o, c, p, q] = sum_{n,i,j} dy[n,o,i,j] * xp[n, g*Cg+c, i*sh + p*dil_h, j*sw + q*dil_w]
 
     For layers with one or two output channels, where a column matrix would cost far more
     memory traffic than arithmetic. The sum over j is kept as a row of partial sums
-    (vectorises without fastmath) and reduced at the end.
+    (vectorises without fastmath) and reduced at the end. Only the (o, c) pairs
+    t = o*Cg + c in [t0, t1) are written (t1 = -1: all), so threads can share the pairs.
     """
     N, C_out, H_out, W_out = dy.shape
     _, Cg, KH, KW = dw.shape
     Cog = C_out // (xp.shape[1] // Cg)
     W_u, sw_u = uint64(W_out), uint64(sw)
-    for t in range(C_out * Cg):
+    for t in range(t0, C_out * Cg if t1 < 0 else t1):
         o, c = t // Cg, t % Cg
         xc = (o // Cog) * Cg + c
         acc = np.zeros((KH, KW, W_out), dtype=dw.dtype)

@@ -20,6 +20,10 @@ from minisr.kernels._winograd_dw import winograd_backward_weight
 
 # dL/dw of layers with at most this many output channels (per group) uses a direct Numba loop.
 DIRECT_MAX_COUT = 2
+# ... and so does the forward of an ungrouped stride-1 layer with this few: 2.2-2.4x faster
+# than kn2row with one output (5x5 32->1 and 64->1 at 16x48x48), 1.4x at 1x512x512; with
+# two (3x3 32->2 at 16x48x48) it lost, 0.84-0.86x (benchmarks/bench_direct.py).
+DIRECT_FWD_MAX_COUT = 1
 # dL/dw of 3x3 stride-1 layers with at least this many input and output channels runs
 # Winograd F(4x4) (``_winograd_dw.py``): 1.1-1.8x faster than im2col or kn2row from 8->8 to
 # 64->64; at 32->3 it lost to kn2row (8.6 vs 6.5 ms), at 3->32 to im2col (2.4 vs 1.5 ms).
@@ -78,13 +82,14 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
     """The algorithm for one pass of conv2d with these shapes; all decisions are here.
 
     pass_name is 'forward' (also conv_transpose2d's backward_input) or 'backward_weight'
-    (x_shape, w_shape in conv2d's terms). Returns one of 'pointwise', 'kn2row', 'im2col',
-    'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'winograd4', 'kn2row',
-    'im2col' (backward_weight).
+    (x_shape, w_shape in conv2d's terms). Returns one of 'pointwise', 'direct', 'kn2row',
+    'im2col', 'winograd4', 'winograd2' (forward) or 'pointwise', 'direct', 'winograd4',
+    'kn2row', 'im2col' (backward_weight).
 
     - 'pointwise': 1x1 stride 1 unpadded; x[n] is already the column matrix.
-    - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group): a column matrix would move
-      far more memory than there is arithmetic.
+    - 'direct' (dL/dw with <= DIRECT_MAX_COUT outputs per group; the forward of an ungrouped
+      stride-1 layer with <= DIRECT_FWD_MAX_COUT): a column matrix, or kn2row's one product
+      per tap, would move far more memory than there is arithmetic.
     - 3x3, stride 1, dilation 1, groups 1: whichever of 'im2col', 'kn2row' and
       'winograd{m}' ``path_costs`` says is cheapest.
     - 'kn2row' otherwise (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3
@@ -109,6 +114,8 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
                 and (Cog >= WINOGRAD_DW_MIN_CHANNELS or not kn2row):
             return "winograd4"
         return "kn2row" if kn2row else "im2col"
+    if Cog <= DIRECT_FWD_MAX_COUT and groups == 1 and s == (1, 1):
+        return "direct"
     if _winograd_ok(KH, KW, s, d, groups, p):
         H_out, W_out = conv_out_size(H, 3, 1, p[0], 1), conv_out_size(W, 3, 1, p[1], 1)
         cost = path_costs(N, C_in, C_out, H_out, W_out)
@@ -136,6 +143,8 @@ def conv_forward(x, w, b, s, p, d, groups, ep=None):
         return gemm.forward_pointwise(x, w, b, groups, y, ep)
     if path == "kn2row":
         return gemm.forward_kn2row(x, w, b, p, d, groups, y, ep)
+    if path == "direct":
+        return gemm.forward_direct(x, w, b, p, d, y, ep)
     return gemm.forward_im2col(x, w, b, s, p, d, groups, y, ep)
 
 

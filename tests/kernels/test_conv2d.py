@@ -1,7 +1,9 @@
 """conv2d kernels: fast path == reference, finite-difference gradients, a hand-derived value."""
+import numba
 import numpy as np
 import pytest
 
+from minisr.kernels import _conv_paths
 from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_input_ref,
                                    conv2d_backward_weight_cpu, conv2d_backward_weight_ref,
                                    conv2d_forward_cpu, conv2d_forward_ref)
@@ -19,6 +21,8 @@ CASES = [
     (2, 6, 3, 7, 8, 3, 3, 1, 1, (2, 1), 1, True),      # C_out < C_in: the kn2row path
     (2, 3, 1, 9, 8, 3, 3, 2, 1, 1, 1, True),          # C_out = 1: the direct loops, stride 2
     (1, 4, 2, 6, 7, 3, 3, 1, 2, 2, 2, False),         # direct loops with groups and dilation
+    (3, 4, 1, 7, 9, 5, 5, 1, 2, 1, 1, True),          # C_out = 1, stride 1: direct forward
+    (1, 3, 1, 8, 7, 3, 3, 1, (2, 1), (2, 1), 1, False),  # direct forward, 1 image: row bands
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -120,3 +124,36 @@ def test_tiles_bounded(case, rng, monkeypatch):
     np.testing.assert_allclose(conv2d_backward_input_cpu(dy, w, x.shape, **kw), dx, rtol=1e-12)
     np.testing.assert_allclose(conv2d_backward_weight_cpu(x, dy, w.shape, **kw)[0], dw,
                                rtol=1e-12)
+
+
+def test_direct_forward_is_taken_for_one_output_at_stride_1():
+    one = (1, 1)
+    choose = _conv_paths.choose_path
+    for case in CASES[10:12]:                          # the two "direct forward" cases
+        N, C_in, C_out, H, W, KH, KW, s, p, d, g, _ = case
+        p2 = p if isinstance(p, tuple) else (p, p)
+        d2 = d if isinstance(d, tuple) else (d, d)
+        assert choose("forward", (N, C_in, H, W), (C_out, C_in, KH, KW), one, p2, d2, g) \
+            == "direct"
+    # SRCNN's last layer; but not with stride 2, groups, or two outputs
+    assert choose("forward", (16, 32, 48, 48), (1, 32, 5, 5), one, (2, 2), one, 1) == "direct"
+    assert choose("forward", (2, 3, 9, 8), (1, 3, 3, 3), (2, 2), one, one, 1) != "direct"
+    assert choose("forward", (1, 4, 6, 7), (2, 2, 3, 3), one, (2, 2), (2, 2), 2) != "direct"
+    assert choose("forward", (16, 32, 48, 48), (2, 32, 3, 3), one, one, one, 1) != "direct"
+
+
+def test_direct_loops_do_not_depend_on_the_thread_count(rng):
+    # forward: images or row bands per thread; dL/dw: (output, input) pairs per thread
+    x = rng.standard_normal((1, 6, 13, 11)).astype(np.float32)
+    w = rng.standard_normal((1, 6, 5, 5)).astype(np.float32)
+    dy = rng.standard_normal((1, 1, 13, 11)).astype(np.float32)
+    before = numba.get_num_threads()
+    try:
+        out = []
+        for T in (1, before):
+            numba.set_num_threads(T)
+            out.append((conv2d_forward_cpu(x, w, None, 1, 2),
+                        conv2d_backward_weight_cpu(x, dy, w.shape, 1, 2)[0]))
+    finally:
+        numba.set_num_threads(before)
+    assert all(np.array_equal(a, b) for a, b in zip(*out))
