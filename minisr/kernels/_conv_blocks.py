@@ -65,6 +65,11 @@ def bands(rows: int, row_bytes: int) -> list[tuple[int, int]]:
     return [(i0, min(step, rows - i0)) for i0 in range(0, rows, step)]
 
 
+def split(n: int, k: int) -> list[tuple[int, int]]:
+    """[lo, hi) ranges cutting 0..n into k near-equal contiguous parts (a thread's share)."""
+    return [(n * i // k, n * (i + 1) // k) for i in range(k)]
+
+
 def tiles(N: int, rows: int, row_bytes: int) -> list[Tile]:
     """Several whole images per tile while they fit in TILE_BYTES, else bands of one image."""
     if rows * row_bytes <= TILE_BYTES:

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
-from minisr.kernels._conv_blocks import tiles
-from minisr.kernels._conv_gemm import _padded, _pixel_bands, _tile_scratch
+from minisr.kernels._conv_blocks import split, tiles
+from minisr.kernels._conv_gemm import _flat_image, _flatten, _padded, _pixel_bands, _tile_scratch
 from minisr.kernels._conv_loops import backward_weight_direct, im2col
 from minisr.kernels._threads import for_items
 
@@ -52,9 +52,7 @@ def backward_weight_direct_padded(x, dy, w_shape, s, p, d):
     for_items(range(N), pad)
     dw4 = np.empty(w_shape, dtype=x.dtype)
     pairs = w_shape[0] * w_shape[1]
-    k = min(numba.get_num_threads(), pairs)
-    edges = [pairs * i // k for i in range(k + 1)]
-    for_items([(edges[i], edges[i + 1]) for i in range(k)],
+    for_items(split(pairs, min(numba.get_num_threads(), pairs)),
               lambda t, _: backward_weight_direct(xp, dy, dw4, s[0], s[1], d[0], d[1], *t))
     return dw4
 
@@ -111,17 +109,17 @@ def backward_weight_kn2row(x, dy, w_shape, p, d):
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w_shape
     H_out, W_out = dy.shape[2:]
-    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    Wp = W + 2 * p[1]
     L = H_out * Wp
 
     def scratch():
-        return SimpleNamespace(xw=np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), x.dtype),
+        return SimpleNamespace(xw=_flat_image(x, p, d, KW),
                                dyw=np.zeros((C_out, H_out, Wp), x.dtype),
                                dw=np.zeros((KH * KW, C_out, C_in), x.dtype),
                                tmp=np.empty((C_out, C_in), x.dtype))
 
     def image(n, sc):
-        sc.xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+        _flatten(sc.xw, x, n, p)
         sc.dyw[:, :, :W_out] = dy[n]
         dy2 = sc.dyw.reshape(C_out, L)
         for t in range(KH * KW):

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numba
 import numpy as np
 
-from minisr.kernels._conv_blocks import bands, tiles
+from minisr.kernels._conv_blocks import bands, split, tiles
 from minisr.kernels._conv_loops import col2im, epilogue, im2col
 from minisr.kernels._conv_loops import forward_direct as _direct
 from minisr.kernels._shared import ACT_NONE
@@ -44,8 +44,7 @@ def _pixel_bands(N, HW):
     bands of one image when there are fewer images than threads."""
     T = numba.get_num_threads()
     k = 1 if N >= T else max(1, min(T, HW // POINTWISE_MIN_PIXELS))
-    edges = [HW * i // k for i in range(k + 1)]
-    return [(n, edges[i], edges[i + 1]) for n in range(N) for i in range(k)]
+    return [(n, k0, k1) for n in range(N) for k0, k1 in split(HW, k)]
 
 
 def forward_pointwise(x, w, b, groups, y, ep=None):
@@ -125,6 +124,20 @@ def _padded(sc, x, n0, nb, p):
     return sc.xp
 
 
+def _flat_image(x, p, d, KW):
+    """Room for one padded image flattened row by row, (C_in, Hp*Wp + a tail for the
+    largest column shift); the border and the tail stay 0 (``_flatten`` fills the rest)."""
+    C_in, H, W = x.shape[1:]
+    return np.zeros((C_in, (H + 2 * p[0]) * (W + 2 * p[1]) + (KW - 1) * d[1]), dtype=x.dtype)
+
+
+def _flatten(xw, x, n, p):
+    """Image n of x into the interior of ``_flat_image``'s buffer xw."""
+    C_in, H, W = x.shape[1:]
+    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+
+
 def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
     """Stride-1 forward as KH*KW products on shifted views (no im2col copy), one image at a time.
 
@@ -138,22 +151,22 @@ def forward_kn2row(x, w, b, p, d, groups, y, ep=None):
     C_out, Cg, KH, KW = w.shape
     Cog = C_out // groups
     H_out, W_out = y.shape[2:]
-    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    Wp = W + 2 * p[1]
     wt = np.ascontiguousarray(w.transpose(2, 3, 0, 1), dtype=x.dtype)   # (KH, KW, C_out, Cg)
     plan = bands(H_out, (2 * Cog + Cg) * Wp * x.itemsize)
     bx = None if b is None else b.astype(x.dtype, copy=False)
     act, slope = _act(ep, x.dtype, C_out)
 
-    def scratch():      # the padded image, flat (+ a tail for the shift), and two bands
-        xw = np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype)
-        return SimpleNamespace(xw=xw, first=-1, yw=np.empty((Cog, plan[0][1] * Wp), x.dtype),
+    def scratch():      # the padded image, flat, and two bands
+        return SimpleNamespace(xw=_flat_image(x, p, d, KW), first=-1,
+                               yw=np.empty((Cog, plan[0][1] * Wp), x.dtype),
                                tmp=np.empty((Cog, plan[0][1] * Wp), x.dtype))
 
     def band(item, sc):
         n, i0, nr = item
         xw, yw, tmp = sc.xw, sc.yw, sc.tmp
         if sc.first != n:
-            xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+            _flatten(xw, x, n, p)
             sc.first = n
         L = nr * Wp
         for g in range(groups):
@@ -183,27 +196,26 @@ def forward_direct(x, w, b, p, d, y, ep=None):
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w.shape
     H_out, W_out = y.shape[2:]
-    Hp, Wp = H + 2 * p[0], W + 2 * p[1]
+    Wp = W + 2 * p[1]
     wx = np.ascontiguousarray(w, dtype=x.dtype)
     bx = None if b is None else b.astype(x.dtype, copy=False)
     act, slope = _act(ep, x.dtype, C_out)
     T = numba.get_num_threads()
     k = 1 if N >= T else min(T, H_out)
-    edges = [H_out * i // k for i in range(k + 1)]
 
-    def scratch():      # the padded image, flat (+ a tail for the largest shift), the output
-        return SimpleNamespace(xw=np.zeros((C_in, Hp * Wp + (KW - 1) * d[1]), dtype=x.dtype),
-                               yw=np.empty((C_out, H_out * Wp), dtype=x.dtype), first=-1)
+    def scratch():      # the padded image, flat, and the output on its grid
+        return SimpleNamespace(xw=_flat_image(x, p, d, KW), first=-1,
+                               yw=np.empty((C_out, H_out * Wp), dtype=x.dtype))
 
     def band(item, sc):
         n, i0, i1 = item
         if sc.first != n:
-            sc.xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+            _flatten(sc.xw, x, n, p)
             sc.first = n
         _direct(sc.xw, wx, sc.yw, Wp, d[0], d[1], i0 * Wp, i1 * Wp)
         epilogue(sc.yw[None, :, i0 * Wp:i1 * Wp], bx, act, slope)
         y[n, :, i0:i1] = sc.yw.reshape(C_out, H_out, Wp)[:, i0:i1, :W_out]
-    for_items([(n, edges[i], edges[i + 1]) for n in range(N) for i in range(k)], band, scratch)
+    for_items([(n, i0, i1) for n in range(N) for i0, i1 in split(H_out, k)], band, scratch)
     return y
 
 

@@ -116,19 +116,19 @@ def forward_direct(xw, w, yw, Wp, dil_h, dil_w, k0, k1):
 
 
 @njit(cache=True, nogil=True)
-def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w, t0=0, t1=-1):
+def backward_weight_direct(xp, dy, dw, sh, sw, dil_h, dil_w, t0, t1):
     """dw[o, c, p, q] = sum_{n,i,j} dy[n,o,i,j] * xp[n, g*Cg+c, i*sh + p*dil_h, j*sw + q*dil_w]
 
     For layers with one or two output channels, where a column matrix would cost far more
     memory traffic than arithmetic. The sum over j is kept as a row of partial sums
     (vectorises without fastmath) and reduced at the end. Only the (o, c) pairs
-    t = o*Cg + c in [t0, t1) are written (t1 = -1: all), so threads can share the pairs.
+    t = o*Cg + c in [t0, t1) are written, so threads can share the pairs.
     """
     N, C_out, H_out, W_out = dy.shape
     _, Cg, KH, KW = dw.shape
     Cog = C_out // (xp.shape[1] // Cg)
     W_u, sw_u = uint64(W_out), uint64(sw)
-    for t in range(t0, C_out * Cg if t1 < 0 else t1):
+    for t in range(t0, t1):
         o, c = t // Cg, t % Cg
         xc = (o // Cog) * Cg + c
         acc = np.zeros((KH, KW, W_out), dtype=dw.dtype)
