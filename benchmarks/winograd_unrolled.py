@@ -10,7 +10,7 @@ there is no de-interleaving gather and no scatter. Writing all outputs of a tile
 does not vectorise: LLVM wants hundreds of overlap checks and gives up ("too many memory
 checks needed"); one written array per loop needs at most six. Checked against the
 package's transforms, then timed inside the package's ``winograd_forward`` and
-``winograd_backward_weight``. Why it lost is in benchmarks/README.md: 0.95-1.08x forward,
+``winograd_backward_weight``. Why it lost is in benchmarks/README.md: 0.95-1.20x forward,
 because the cost is the many one-output loops per chunk, which both versions have.
 """
 from __future__ import annotations
@@ -328,6 +328,61 @@ def main() -> None:
         d = timed(lambda: WD.winograd_backward_weight(x, x, 1, 4))
         print(f"| {C}->{C} {N}x{H}x{H} | {f[0]:.2f} | {f[1]:.2f} | {f[0] / f[1]:.2f} "
               f"| {d[0]:.2f} | {d[1]:.2f} | {d[0] / d[1]:.2f} |", flush=True)
+    _parts(rng, args.repeats)
+
+
+def _parts(rng, repeats):
+    """Each transform alone over a whole 32->32 16x48x48 input, in the package's chunks
+    (one thread's share), against filling the same chunks' V with a constant."""
+    import time
+
+    from minisr.kernels import _winograd as W, _winograd_dw as WD
+    N, C, H = 16, 32, 48
+    nth = ntw = H // 4
+    rows = N * nth
+    step = W.chunk_rows(rows, ntw, 6, 2 * C, 4, 1)
+    BT, _, AT = (t.astype(np.float32) for t in W.WINOGRAD[4])
+    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
+    y = np.empty_like(x)
+    buf = np.empty(36 * C * step * (ntw + 1), np.float32)
+    M = rng.standard_normal(buf.size).astype(np.float32)
+    zeros = np.zeros(C, np.float32)
+
+    def chunks(f):
+        def run():
+            for r0 in range(0, rows, step):
+                r1 = min(rows, r0 + step)
+                P = (r1 - r0) * (ntw + 1)
+                f(r0, r1, buf[:36 * C * P].reshape(36, C, P), M[:36 * C * P].reshape(36, C, P))
+        return run
+    cases = {
+        "input transform": (
+            chunks(lambda r0, r1, V, _: W._input_transform(x, V, BT, 4, 1, r0, r1, nth, ntw)),
+            chunks(lambda r0, r1, V, _: input_transform4(x, V, 1, r0, r1, nth, ntw))),
+        "output transform": (
+            chunks(lambda r0, r1, _, Mc: W._output_transform(Mc, y, zeros, ACT_NONE, zeros, AT,
+                                                             r0, r1, nth, ntw)),
+            chunks(lambda r0, r1, _, Mc: output_transform4(Mc, y, zeros, ACT_NONE, zeros,
+                                                           r0, r1, nth, ntw))),
+        "dy transform": (
+            chunks(lambda r0, r1, Z, _: WD._dy_transform(x, Z, AT, r0, r1, nth, ntw)),
+            chunks(lambda r0, r1, Z, _: dy_transform4(x, Z, r0, r1, nth, ntw))),
+        "V.fill (the writes alone)": (chunks(lambda r0, r1, V, _: V.fill(1.0)),) * 2}
+
+    def best(f):
+        f()
+        ts = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            f()
+            ts.append(time.perf_counter() - t0)
+        return 1e3 * float(np.median(ts))
+    print(f"\n# one transform alone, 32->32 {N}x{H}x{H} in {step}-tile-row chunks "
+          f"({step * (ntw + 1)} tiles), this thread, ms")
+    print("| step | package | unrolled |")
+    print("|---|---|---|")
+    for name, (pk, un) in cases.items():
+        print(f"| {name} | {best(pk):.3f} | {best(un):.3f} |")
 
 
 if __name__ == "__main__":

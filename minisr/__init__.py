@@ -34,9 +34,10 @@ if "NUMBA_THREADING_LAYER" not in _os.environ:
 # every core); its threshold only rises as far as the largest block freed so far, and a
 # heap top over 128 KiB is trimmed back to the kernel. Serving blocks up to 32 MiB (glibc's
 # maximum) from the heap and keeping up to 1 GiB of freed memory took a training step
-# (16 x 48x48) of SRCNN x3 from 34.0-35.4 to 25.0-25.9 ms, FSRCNN 73.0-75.1 to 58.2-62.3,
-# ESPCN 53.1-54.6 to 46.3-46.7 and EDSR-small x2 382-388 to 362-364 (minor page faults per
-# step 2,800-8,700 -> 0-16; peak RSS +1 to +8 MB; benchmarks/README.md, "Page faults").
+# (16 x 48x48, 2 threads) of SRCNN x3 from 30.0-36.9 to 24.2-25.1 ms, FSRCNN 71.6-76.0 to
+# 58.1-59.5, ESPCN 51.8-61.3 to 43.4-45.2 and EDSR-small x2 367.9-368.9 to 356.0-361.1
+# (minor page faults per step 2,831-8,739 -> 0-148; peak RSS -1 to +4 MB;
+# benchmarks/bench_allocator.py, benchmarks/README.md "Page faults").
 # Process-wide, like PyTorch's caching allocator; glibc only. Any MALLOC_*_ or
 # GLIBC_TUNABLES setting from the user wins.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # mallopt parameters, glibc's malloc.h
