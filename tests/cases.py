@@ -74,6 +74,7 @@ CASES = [
     Case("prelu_shared", F.prelu, [(2, 3, 4, 5), (1,)]),
     Case("tanh", F.tanh, [(2, 3, 4, 5)]),
     Case("sigmoid", F.sigmoid, [(2, 3, 4, 5)]),
+    Case("softplus", F.softplus, [(2, 3, 4, 5)]),
     Case("add_broadcast", F.add, [(2, 3, 4, 5), (3, 1, 1)], cpu_is_ref=_BROADCAST),
     Case("sub_broadcast", F.sub, [(2, 1, 4, 5), (3, 4, 1)], cpu_is_ref=_BROADCAST),
     Case("mul_broadcast", F.mul, [(2, 3, 4, 5), (1, 3, 1, 5)], cpu_is_ref=_BROADCAST),

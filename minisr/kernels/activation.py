@@ -1,9 +1,10 @@
-"""Activations: ReLU, leaky ReLU, PReLU, tanh and sigmoid, forward and backward.
+"""Activations: ReLU, leaky ReLU, PReLU, tanh, sigmoid and softplus, forward and backward.
 
 ReLU is the nonlinearity of SRCNN, ESPCN's hidden layers use tanh, and FSRCNN uses PReLU
 (He et al., 2015): a leaky ReLU whose negative slope is learned per channel (or shared).
 Every backward takes what PyTorch saves: the input x for the piecewise-linear ones, the
-output y for tanh and sigmoid, whose derivatives are cheapest in terms of y. At a kink
+output y for tanh and sigmoid, whose derivatives are cheapest in terms of y; softplus,
+log(1 + exp(x)), the log-likelihood inside every GAN loss, saves x. At a kink
 (x = 0) the derivative is taken from the negative side, as PyTorch does. The ``_cpu``
 loops are elementwise over the raveled array, except PReLU's, which needs the channel.
 Read next: ``ops/activation.py``.
@@ -20,7 +21,8 @@ __all__ = ["relu_forward_ref", "relu_backward_ref", "leaky_relu_forward_ref",
            "tanh_backward_ref", "sigmoid_forward_ref", "sigmoid_backward_ref", "relu_forward_cpu",
            "relu_backward_cpu", "leaky_relu_forward_cpu", "leaky_relu_backward_cpu",
            "prelu_forward_cpu", "prelu_backward_cpu", "tanh_forward_cpu", "tanh_backward_cpu",
-           "sigmoid_forward_cpu", "sigmoid_backward_cpu"]
+           "sigmoid_forward_cpu", "sigmoid_backward_cpu", "softplus_forward_ref",
+           "softplus_backward_ref", "softplus_forward_cpu", "softplus_backward_cpu"]
 
 
 def _channel_view(a: np.ndarray, ndim: int) -> np.ndarray:
@@ -143,6 +145,27 @@ def sigmoid_backward_ref(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return dy * y * (1 - y)
 
 
+def softplus_forward_ref(x: np.ndarray) -> np.ndarray:
+    """y = log(1 + exp(x)), evaluated without overflow as max(x, 0) + log1p(exp(-|x|)).
+
+    GAN losses are softplus of logits: -log(sigmoid(z)) = softplus(-z) and
+    -log(1 - sigmoid(z)) = softplus(z) (torch's ``binary_cross_entropy_with_logits``).
+
+    Shape:
+        x: any    y: same as x, same dtype
+    """
+    return np.maximum(x, x.dtype.type(0)) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_backward_ref(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """dx = dy * sigmoid(x), from the INPUT x (d/dx log(1 + e^x) = e^x / (1 + e^x)).
+
+    Shape:
+        x, dy, dx: same shape
+    """
+    return dy * sigmoid_forward_ref(x)
+
+
 # --- fast -------------------------------------------------------------------------------
 # Each loop reads and writes raveled C-contiguous arrays; constants are made in the array's
 # dtype (`one = x.dtype.type(1)`): a bare `1 - y` would compute a float32 loop in float64.
@@ -227,6 +250,21 @@ def _sigmoid_backward_loop(y, dy, dx):
     one = y.dtype.type(1)
     for k in prange(y.size):
         dx[k] = dy[k] * y[k] * (one - y[k])
+
+
+@njit(parallel=True, cache=True)
+def _softplus_forward_loop(x, y):
+    zero = x.dtype.type(0)
+    for k in prange(x.size):
+        y[k] = max(x[k], zero) + np.log1p(np.exp(-np.abs(x[k])))
+
+
+@njit(parallel=True, cache=True)
+def _softplus_backward_loop(x, dy, dx):
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    for k in prange(x.size):
+        e = np.exp(-np.abs(x[k]))
+        dx[k] = dy[k] * (one / (one + e) if x[k] >= zero else e / (one + e))
 
 
 def _contiguous(*arrays):
@@ -331,4 +369,20 @@ def sigmoid_backward_cpu(y: np.ndarray, dy: np.ndarray) -> np.ndarray:
     y, dy = _contiguous(y, dy)
     dx = np.empty_like(dy)
     _sigmoid_backward_loop(y.ravel(), dy.ravel(), dx.ravel())
+    return dx
+
+
+def softplus_forward_cpu(x: np.ndarray) -> np.ndarray:
+    """Same as :func:`softplus_forward_ref` (to an ulp: libm's log1p/exp). Shape: x, y equal."""
+    (x,) = _contiguous(x)
+    y = np.empty_like(x)
+    _softplus_forward_loop(x.ravel(), y.ravel())
+    return y
+
+
+def softplus_backward_cpu(x: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Same as :func:`softplus_backward_ref`. Shape: x, dy, dx equal."""
+    x, dy = _contiguous(x, dy)
+    dx = np.empty_like(dy)
+    _softplus_backward_loop(x.ravel(), dy.ravel(), dx.ravel())
     return dx

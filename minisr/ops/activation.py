@@ -1,13 +1,13 @@
-"""Autograd for ReLU, LeakyReLU, PReLU (He et al., ICCV 2015; used by FSRCNN), Tanh and
-Sigmoid (ESPCN uses tanh). Tanh and Sigmoid differentiate from their output, so they save
-y rather than x. Read next: ``nn/layers.py``.
+"""Autograd for ReLU, LeakyReLU, PReLU (He et al., ICCV 2015; used by FSRCNN), Tanh,
+Sigmoid (ESPCN uses tanh) and Softplus (the GAN losses' log-likelihood). Tanh and Sigmoid
+differentiate from their output, so they save y rather than x. Read next: ``nn/layers.py``.
 """
 from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
 
-__all__ = ["ReLU", "LeakyReLU", "PReLU", "Tanh", "Sigmoid", "relu", "leaky_relu", "prelu", "tanh",
-           "sigmoid"]
+__all__ = ["ReLU", "LeakyReLU", "PReLU", "Tanh", "Sigmoid", "Softplus", "relu", "leaky_relu",
+           "prelu", "tanh", "sigmoid", "softplus"]
 
 
 class ReLU(Function):
@@ -74,6 +74,18 @@ class Sigmoid(Function):
         return ctx.backend.sigmoid_backward(y, dy)
 
 
+class Softplus(Function):
+    """y = log(1 + exp(x)). Backward: dx = dy * sigmoid(x)."""
+
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return ctx.backend.softplus_forward(x)
+
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return ctx.backend.softplus_backward(x, dy)
+
+
 def relu(x: Tensor) -> Tensor:
     """max(x, 0), elementwise."""
     return ReLU.apply(x)
@@ -103,3 +115,9 @@ def tanh(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + exp(-x)), elementwise."""
     return Sigmoid.apply(x)
+
+
+def softplus(x: Tensor) -> Tensor:
+    """log(1 + exp(x)), elementwise, without overflow (torch.nn.functional.softplus with
+    beta = 1 and no threshold)."""
+    return Softplus.apply(x)

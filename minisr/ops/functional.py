@@ -1,5 +1,5 @@
 """Every differentiable op in one namespace, as ``torch.nn.functional`` (``import F``)."""
-from minisr.ops.activation import leaky_relu, prelu, relu, sigmoid, tanh
+from minisr.ops.activation import leaky_relu, prelu, relu, sigmoid, softplus, tanh
 from minisr.ops.arithmetic import abs, add, div, mul, neg, pow, sqrt, sub
 from minisr.ops.conv import conv2d, conv2d_act, conv_transpose2d
 from minisr.ops.linalg import matmul
@@ -10,5 +10,5 @@ from minisr.ops.shape import concat, getitem, pad, reshape, transpose_last
 
 __all__ = ["abs", "add", "concat", "conv2d", "conv2d_act", "conv_transpose2d", "div", "getitem",
            "leaky_relu", "matmul", "mean", "mul", "neg", "pad", "pixel_shuffle",
-           "pixel_unshuffle", "pow", "prelu", "relu", "reshape", "sigmoid", "sqrt", "sub",
+           "pixel_unshuffle", "pow", "prelu", "relu", "reshape", "sigmoid", "softplus", "sqrt", "sub",
            "sum", "tanh", "transpose_last", "upsample_bicubic"]

@@ -35,10 +35,11 @@ def ops(backend):
                        lambda x, y, dy: f("leaky_relu_backward")(x, dy, SLOPE)),
         "tanh": (f("tanh_forward"), lambda x, y, dy: f("tanh_backward")(y, dy)),
         "sigmoid": (f("sigmoid_forward"), lambda x, y, dy: f("sigmoid_backward")(y, dy)),
+        "softplus": (f("softplus_forward"), lambda x, y, dy: f("softplus_backward")(x, dy)),
     }
 
 
-OP_NAMES = ["relu", "leaky_relu", "tanh", "sigmoid"]
+OP_NAMES = ["relu", "leaky_relu", "tanh", "sigmoid", "softplus"]
 
 
 # --- known values -------------------------------------------------------------------------
@@ -61,6 +62,12 @@ def test_known_values(backend):
     # tanh(1) = (e^2 - 1)/(e^2 + 1); sigmoid(log 3) = 1/(1 + 1/3) = 3/4, sigmoid(-log 3) = 1/4.
     assert_allclose(f("tanh_forward")(one), (np.e**2 - 1) / (np.e**2 + 1), rtol=1e-14)
     assert_allclose(f("sigmoid_forward")(np.log([3.0, 1 / 3])), [0.75, 0.25], rtol=1e-14)
+    # softplus(0) = log 2, softplus(log 3) = log 4, softplus(-log 3) = log(4/3);
+    # softplus'(x) = sigmoid(x): 1/2 at 0, 3/4 at log 3.
+    assert_allclose(f("softplus_forward")(np.log([1.0, 3.0, 1 / 3])),
+                    np.log([2.0, 4.0, 4 / 3]), rtol=1e-14)
+    assert_allclose(f("softplus_backward")(np.log([1.0, 3.0]), np.ones(2)), [0.5, 0.75],
+                    rtol=1e-14)
     # PReLU with a = (0.25, 2): channel 0 scales negatives by 0.25, channel 1 doubles them.
     xp = np.array([[-4.0, -1.0], [3.0, 5.0]])  # (N=2, C=2)
     assert_array_equal(f("prelu_forward")(xp, np.array([0.25, 2.0])), [[-1, -2], [3, 5]])
@@ -76,6 +83,20 @@ def test_sigmoid_saturates_without_overflow(backend, dtype):
         y = fn("sigmoid_forward", backend)(x)
     assert y.dtype == dtype
     assert y[0] == 0 and y[-1] == 1 and 0 < y[1] < 1e-20 and y[2] == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_saturates_without_overflow(backend, dtype):
+    # softplus(x) -> x for large x and exp(x) -> 0 below: log(1 + e^1000) is 1000, not inf.
+    x = np.array([-1000.0, -50.0, 50.0, 1000.0], dtype=dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fn("softplus_forward", backend)(x)
+        dx = fn("softplus_backward", backend)(x, np.ones_like(x))
+    assert y.dtype == dtype and dx.dtype == dtype
+    assert y[0] == 0 and 0 < y[1] < 1e-20 and y[2] == 50 and y[3] == 1000
+    assert dx[0] == 0 and dx[-1] == 1
 
 
 # --- fast == reference --------------------------------------------------------------------

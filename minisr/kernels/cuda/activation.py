@@ -1,4 +1,4 @@
-"""CUDA activations, forward and backward: ReLU, leaky ReLU, PReLU, tanh, sigmoid. The CPU
+"""CUDA activations, forward and backward: ReLU, leaky ReLU, PReLU, tanh, sigmoid, softplus. The CPU
 twins (and the math, with PyTorch's conventions at the kinks) are in ``kernels/activation.py``.
 
 One thread per element of the raveled array; PReLU finds its channel as (k // L) % C. PReLU's
@@ -18,7 +18,7 @@ from minisr.kernels.cuda.reduce import sum_cuda
 __all__ = ["relu_forward_cuda", "relu_backward_cuda", "leaky_relu_forward_cuda",
            "leaky_relu_backward_cuda", "prelu_forward_cuda", "prelu_backward_cuda",
            "tanh_forward_cuda", "tanh_backward_cuda", "sigmoid_forward_cuda",
-           "sigmoid_backward_cuda"]
+           "sigmoid_backward_cuda", "softplus_forward_cuda", "softplus_backward_cuda"]
 
 
 @cuda.jit
@@ -113,6 +113,25 @@ def _sigmoid_backward_kernel(y, dy, dx):
     dx[k] = dy[k] * y[k] * (y.dtype.type(1) - y[k])
 
 
+@cuda.jit
+def _softplus_forward_kernel(x, y):
+    k = cuda.grid(1)
+    if k >= y.size:
+        return
+    zero = x.dtype.type(0)
+    y[k] = max(x[k], zero) + math.log1p(math.exp(-abs(x[k])))
+
+
+@cuda.jit
+def _softplus_backward_kernel(x, dy, dx):
+    k = cuda.grid(1)
+    if k >= dx.size:
+        return
+    zero, one = x.dtype.type(0), x.dtype.type(1)
+    e = math.exp(-abs(x[k]))
+    dx[k] = dy[k] * (one / (one + e) if x[k] >= zero else e / (one + e))
+
+
 def _map(kernel, first, *args):
     out = empty(first.shape, first.dtype)
     kernel[grid_1d(max(out.size, 1))](*args, flat(out))
@@ -188,3 +207,13 @@ def sigmoid_forward_cuda(x):
 def sigmoid_backward_cuda(y, dy):
     """dx = dy y (1 - y), from the output y."""
     return _map(_sigmoid_backward_kernel, dy, flat(y), flat(dy))
+
+
+def softplus_forward_cuda(x):
+    """y = log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), without overflow."""
+    return _map(_softplus_forward_kernel, x, flat(x))
+
+
+def softplus_backward_cuda(x, dy):
+    """dx = dy sigmoid(x), from the input x."""
+    return _map(_softplus_backward_kernel, dy, flat(x), flat(dy))
