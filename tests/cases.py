@@ -16,6 +16,7 @@ from typing import Callable
 
 import numpy as np
 
+from minisr.autograd import Tensor
 from minisr.ops import functional as F
 
 
@@ -40,6 +41,14 @@ class Case:
             a = np.where(a >= 0, 1.0, -1.0) * np.maximum(np.abs(a), 0.05)  # away from kinks
             out.append(np.abs(a) + 0.5 if k in self.positive else a)
         return out
+
+
+def _running(x):
+    """Fixed running statistics (mean, var > 0) in x's dtype and on x's device, for the
+    eval-mode batch norm case (constants, not inputs: they get no gradient)."""
+    mean = np.linspace(-0.5, 0.5, x.shape[1]).astype(x.dtype)
+    var = np.linspace(0.5, 2.0, x.shape[1]).astype(x.dtype)
+    return Tensor(mean).to(x.device), Tensor(var).to(x.device)
 
 
 _BROADCAST = "NumPy's ufunc: the Numba elementwise loop needs equal shapes"
@@ -95,5 +104,17 @@ CASES = [
          cpu_is_ref=_COPY),
     Case("getitem_crop", lambda x: x[:, 1:, 1:-1, ::2], [(2, 3, 4, 5)], cpu_is_ref=_COPY),
     Case("matmul_batched", F.matmul, [(2, 3, 4), (4, 5)], cpu_is_ref=_BLAS),
+    Case("linear", F.linear, [(2, 3, 4), (5, 4), (5,)],
+         cpu_is_ref="np.matmul (BLAS) and NumPy's broadcasting add in both tables"),
+    Case("adaptive_avg_pool2d_1", lambda x: F.adaptive_avg_pool2d(x, 1), [(2, 3, 4, 5)],
+         cpu_is_ref=_REDUCE),
+    Case("adaptive_avg_pool2d_2x3", lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+         [(2, 3, 4, 6)], cpu_is_ref=_REDUCE),
+    Case("batch_norm_train", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+         [(2, 3, 4, 5), (3,), (3,)]),
+    Case("batch_norm_train_2d", lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
+         [(5, 4), (4,), (4,)]),
+    Case("batch_norm_eval", lambda x, w, b: F.batch_norm(x, *_running(x), w, b, training=False),
+         [(2, 3, 4, 5), (3,), (3,)]),
     Case("transpose_last", F.transpose_last, [(2, 3, 4)], cpu_is_ref=_COPY),
 ]

@@ -1,9 +1,11 @@
-"""Module, Parameter and Sequential: the containers models are built from.
+"""Module, Parameter, Buffer and Sequential: the containers models are built from.
 
-A Module finds its parameters and submodules by walking its attributes in definition
-order, so ``self.conv_first = Conv2d(...)`` is all a model writes; the dotted names that
-result (``body.0.conv1.weight``) are the keys of ``state_dict`` and of saved ``.npz``
-files, as in PyTorch. Read next: ``nn/layers.py``.
+A Module finds its parameters, buffers and submodules by walking its attributes in
+definition order, so ``self.conv_first = Conv2d(...)`` is all a model writes; the dotted
+names that result (``body.0.conv1.weight``) are the keys of ``state_dict`` and of saved
+``.npz`` files, as in PyTorch. A Buffer (``torch.nn.Buffer``, ``register_buffer``) is state
+that is saved, loaded and moved with the module but not trained: batch norm's running
+statistics. Read next: ``nn/layers.py``.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 from minisr.autograd import Tensor
 from minisr.backend import DEVICES, device_of, to_device
 
-__all__ = ["Parameter", "Module", "Sequential"]
+__all__ = ["Parameter", "Buffer", "Module", "Sequential"]
 
 
 class Parameter(Tensor):
@@ -25,6 +27,20 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return f"Parameter(shape={self.shape}, dtype={self.dtype})"
+
+
+class Buffer(Tensor):
+    """A leaf Tensor that a Module owns but no optimizer sees (never requires grad): part of
+    ``state_dict``, moved by ``Module.to``, as ``torch.nn.Buffer``. An array keeps its dtype
+    (``num_batches_tracked`` is int64); Python numbers become float32 as in ``Tensor``."""
+
+    def __init__(self, data, dtype=None):
+        if dtype is None and isinstance(data, (np.ndarray, np.generic)):
+            dtype = data.dtype
+        super().__init__(data, requires_grad=False, dtype=dtype)
+
+    def __repr__(self) -> str:
+        return f"Buffer(shape={self.shape}, dtype={self.dtype})"
 
 
 class Module:
@@ -63,8 +79,39 @@ class Module:
                 yield from value.named_parameters(full)
 
     def parameters(self) -> list[Parameter]:
-        """All parameters, in ``named_parameters`` order."""
+        """All parameters, in ``named_parameters`` order (buffers are not among them)."""
         return [p for _, p in self.named_parameters()]
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Buffer]]:
+        """(dotted name, buffer), e.g. ``('bn1.running_mean', Buffer)``; a buffer attribute
+        set to None (batch norm without running statistics) is skipped, as in PyTorch."""
+        for name, value in self._named_state(prefix):
+            if isinstance(value, Buffer):
+                yield name, value
+
+    def buffers(self) -> list[Buffer]:
+        """All buffers, in ``named_buffers`` order."""
+        return [b for _, b in self.named_buffers()]
+
+    def register_buffer(self, name: str, tensor) -> None:
+        """``self.<name> = Buffer(tensor)`` (None: an absent buffer), as PyTorch's
+        ``register_buffer``; a dtype-less array keeps its dtype."""
+        if "." in name or not name or name.startswith("_"):
+            raise ValueError(f"register_buffer: bad buffer name {name!r}")
+        setattr(self, name, None if tensor is None else Buffer(tensor))
+
+    def _named_state(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """Parameters and buffers in definition order: the entries of ``state_dict``.
+        Batch norm defines weight, bias, running_mean, running_var, num_batches_tracked,
+        the order of PyTorch's state_dict."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            full = f"{prefix}.{name}" if prefix else name
+            if isinstance(value, (Parameter, Buffer)):
+                yield full, value
+            elif isinstance(value, Module):
+                yield from value._named_state(full)
 
     def num_parameters(self, include_bias: bool = True) -> int:
         """Number of learned values (SRCNN/FSRCNN papers count weights only)."""
@@ -88,32 +135,34 @@ class Module:
             p.grad = None
 
     def to(self, dtype_or_device) -> "Module":
-        """Move every parameter in place: to a device ('cpu' or 'cuda'), or cast it to a
-        dtype (e.g. ``np.float64`` for gradchecks; the cast runs on the host). Grads are
+        """Move every parameter and buffer in place: to a device ('cpu' or 'cuda'), or cast
+        it to a dtype (e.g. ``np.float64`` for gradchecks; the cast runs on the host, and
+        skips integer buffers such as ``num_batches_tracked``, as PyTorch's does). Grads are
         dropped. Make optimizers after moving, so their state lives with the parameters."""
         is_device = isinstance(dtype_or_device, str) and dtype_or_device in DEVICES
-        for p in self.parameters():
+        for _, t in self._named_state():
             if is_device:
-                p.data = to_device(p.data, dtype_or_device)
-            else:
-                device = device_of(p.data)
-                p.data = to_device(to_device(p.data, "cpu").astype(dtype_or_device), device)
-            p.grad = None
+                t.data = to_device(t.data, dtype_or_device)
+            elif t.dtype.kind == "f":
+                device = device_of(t.data)
+                t.data = to_device(to_device(t.data, "cpu").astype(dtype_or_device), device)
+            t.grad = None
         return self
 
     # --- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """{dotted name: array copy} of every parameter."""
+        """{dotted name: array copy} of every parameter and buffer (host arrays)."""
         return {name: (p.data.copy() if p.device == "cpu" else p.numpy())
-                for name, p in self.named_parameters()}
+                for name, p in self._named_state()}
 
     def load_state_dict(self, state: dict[str, np.ndarray], strict: bool = True) -> None:
-        """Copy arrays into the parameters of the same names (cast to their dtype).
+        """Copy arrays into the parameters and buffers of the same names (cast to their
+        dtype, kept on their device).
 
         Raises a ValueError listing missing and unexpected names (when ``strict``) and
         every shape mismatch; nothing is changed when it raises.
         """
-        params = dict(self.named_parameters())
+        params = dict(self._named_state())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         bad = [f"{k}: saved {tuple(np.shape(state[k]))} vs model {params[k].shape}"

@@ -1,12 +1,15 @@
-"""Batched matrix product, used for Gram matrices in texture losses.
+"""Batched matrix product, used for Gram matrices in texture losses, and ``linear``
+(a dense layer: a product with the transposed weight plus a broadcast bias).
 
 Read next: ``nn/losses.py`` (``GramLoss``).
 """
 from __future__ import annotations
 
 from minisr.autograd import Function, Tensor
+from minisr.ops.arithmetic import add
+from minisr.ops.shape import transpose_last
 
-__all__ = ["MatMul", "matmul"]
+__all__ = ["MatMul", "matmul", "linear"]
 
 
 class MatMul(Function):
@@ -32,3 +35,20 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not chain")
     return MatMul.apply(a, b)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x @ weight^T + bias, as ``torch.nn.functional.linear``: a matmul and a
+    broadcast add, so its gradients are theirs.
+
+    Shape:
+        x: (*, in_features)    weight: (out_features, in_features)    bias: (out_features,)
+        y: (*, out_features)
+    """
+    if x.ndim < 2 or weight.ndim != 2 or x.shape[-1] != weight.shape[1] or \
+            (bias is not None and tuple(bias.shape) != (weight.shape[0],)):
+        raise ValueError(f"linear: x {x.shape}, weight {weight.shape} and bias "
+                         f"{None if bias is None else bias.shape} do not fit "
+                         f"(*, in), (out, in), (out,)")
+    y = matmul(x, transpose_last(weight))
+    return y if bias is None else add(y, bias)

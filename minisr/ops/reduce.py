@@ -8,7 +8,7 @@ import numpy as np
 
 from minisr.autograd import Function, Tensor
 
-__all__ = ["Sum", "Mean", "sum", "mean"]
+__all__ = ["Sum", "Mean", "sum", "mean", "adaptive_avg_pool2d"]
 
 
 def _normalize_axes(axis, ndim: int):
@@ -60,3 +60,24 @@ def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
 def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (an int, a tuple, or None for all axes)."""
     return Mean.apply(x, _normalize_axes(axis, x.ndim), keepdims)
+
+
+def adaptive_avg_pool2d(x: Tensor, output_size) -> Tensor:
+    """Average over equal windows so the last two axes become ``output_size``, as
+    ``torch.nn.functional.adaptive_avg_pool2d`` where each output size divides the input's
+    (size 1: the global average pool of classifier heads). One ``mean`` over a 6-D view:
+
+    y[n, c, i, j] = mean_{p < H/OH, q < W/OW} x[n, c, i*H/OH + p, j*W/OW + q]
+
+    Shape:
+        x: (N, C, H, W)    y: (N, C, OH, OW), OH | H and OW | W
+    """
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    if x.ndim != 4 or oh < 1 or ow < 1 or x.shape[2] % oh or x.shape[3] % ow:
+        raise ValueError(f"adaptive_avg_pool2d: output size {(oh, ow)} must divide the "
+                         f"spatial size of (N, C, H, W) input {x.shape}")
+    N, C, H, W = x.shape
+    if (oh, ow) == (1, 1):
+        return mean(x, axis=(2, 3), keepdims=True)
+    windows = x.reshape((N, C, oh, H // oh, ow, W // ow))
+    return mean(windows, axis=(3, 5))
