@@ -3,7 +3,7 @@
     minisr --version
     minisr resize IN OUT (--scale S | --size HxW) [--method M] [--no-antialias]
     minisr upscale IN -o OUT [--scale 3] [--model espcn] [--tile T] [--self-ensemble]
-    minisr evaluate FOLDER... [--scale 2,3,4] [--model M] [--per-image]
+    minisr evaluate FOLDER... [--scale 2,3,4] [--model M] [--per-image] [--niqe]
     minisr train (--recipe R | --model M --scale S) --data DIR --out RUN [--resume]
     minisr demo [--scale 3] [-o FIGURE]
     minisr data fetch T91|Set5|Set14 [--dir DIR] [--mirror URL]
@@ -123,6 +123,8 @@ def _evaluate_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--method", choices=("bicubic",), default="bicubic",
                    help="the interpolation baseline beside the model")
     p.add_argument("--per-image", action="store_true", help="also print every image's score")
+    p.add_argument("--niqe", action="store_true",
+                   help="also report NIQE of the outputs (no reference; lower is more natural)")
     p.add_argument("--format", choices=("text", "markdown", "csv"), default="text")
 
 
@@ -162,7 +164,7 @@ def _evaluate_run(args: argparse.Namespace) -> int:
                 kw = {} if model is None else {
                     "upscaler": model_upscaler(model, ensemble=args.self_ensemble)}
                 scores, mean = evaluate_folder(folder, scale, progress=progress,
-                                               on_error=report, **kw)
+                                               on_error=report, niqe=args.niqe, **kw)
                 facts = {} if model is None else {
                     "params": model.num_parameters(),
                     "gmacs": multiply_adds(model) / 1e9}
@@ -204,14 +206,17 @@ def _train_run(args: argparse.Namespace) -> int:
     for key in ("model", "scale", "steps"):
         if getattr(args, key) is not None:
             recipe[key] = getattr(args, key)
+    if recipe.get("gan"):  # two networks, alternating updates
+        from minisr.train_gan import train_gan as train
     try:
         summary = train(recipe, args.data, args.out, resume=args.resume, init=args.init,
                         progress=not args.no_progress)
     except TrainingStopped as e:
         raise ValueError(str(e)) from None
+    best = (f"best held-out NIQE {summary['best_val_niqe']:.3f}" if "best_val_niqe" in summary
+            else f"best validation PSNR {summary['best_val_psnr']:.3f} dB")
     print(f"trained {summary['model']} x{summary['scale']}: {summary['steps']} steps in "
-          f"{summary['wall_clock_s'] / 60:.1f} min, best validation PSNR "
-          f"{summary['best_val_psnr']:.3f} dB -> {args.out}")
+          f"{summary['wall_clock_s'] / 60:.1f} min, {best} -> {args.out}")
     return 0
 
 
@@ -245,6 +250,22 @@ def _upscale_add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output bits per channel (16: gray PNG only)")
     p.add_argument("--max-pixels", type=int, default=None,
                    help="largest output allowed, in pixels (default 300,000,000)")
+    p.add_argument("--alpha", type=_alpha, default=None, metavar="A",
+                   help="network interpolation (ESRGAN) for a GAN model with a PSNR twin, "
+                        "e.g. --model edsr-small-gan --scale 4: blend the weights as "
+                        "A * twin + (1 - A) * model; A = 1 is the PSNR twin, 0 the GAN "
+                        "model")
+
+
+def _alpha(text: str) -> float:
+    """--alpha: a number in [0, 1] (NaN and inf refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}")
+    return value
 
 
 def _check_output_file(path: str, command: str = "upscale") -> None:
@@ -270,7 +291,7 @@ def _upscale_one(args, src: str, dst: str) -> str:
     dtype = np.uint16 if args.bit_depth == 16 else np.uint8
     scale = int(args.scale) if float(args.scale).is_integer() else args.scale
     out = upscale(img, scale, args.model, tile=args.tile, self_ensemble=args.self_ensemble,
-                  max_pixels=limit, dtype=dtype)
+                  max_pixels=limit, dtype=dtype, alpha=args.alpha)
     imwrite(dst, out, bit_depth=args.bit_depth)
     if args.compare:
         from minisr.demo import compare_figure
@@ -278,13 +299,17 @@ def _upscale_one(args, src: str, dst: str) -> str:
         bic = up(img, scale, "bicubic", max_pixels=limit)
         compare_figure(args.compare, [("bicubic", bic),
                                       (args.model, out.astype(np.float32) / np.iinfo(dtype).max)])
+    alpha = "" if args.alpha is None else f", alpha {args.alpha:g}"
     return (f"{src} {img.shape[0]}x{img.shape[1]} -> {dst} {out.shape[0]}x{out.shape[1]} "
-            f"({args.model} x{args.scale:g})")
+            f"({args.model} x{args.scale:g}{alpha})")
 
 
 def _upscale_run(args: argparse.Namespace) -> int:
     if args.tile is not None and args.tile < 0:
         raise ValueError(f"upscale: --tile must be >= 0, got {args.tile}")
+    if args.alpha is not None:  # before any image is read: a model without a twin refuses
+        from minisr.inference import check_interpolation
+        check_interpolation(args.model, args.scale, args.alpha)
     if args.compare:
         _check_output_file(args.compare)
     if not os.path.isdir(args.input):

@@ -16,7 +16,8 @@ from minisr.data.dataset import to_network
 from minisr.image.color import rgb_to_ycbcr, ycbcr_to_rgb
 from minisr.image.io import to_uint8
 from minisr.image.resize import resize
-from minisr.models import load_pretrained, pretrained
+from minisr.models import interpolate, load_pretrained, pretrained, twin
+from minisr.models.interpolate import check_alpha
 
 
 def _net_forward(model, x: np.ndarray) -> np.ndarray:
@@ -239,18 +240,48 @@ def _pretrained(name: str, scale: int):
     return load_pretrained(name, scale)
 
 
-def resolve_model(model, scale):
+@lru_cache(maxsize=4)
+def _interpolated(name: str, scale: int, alpha: float):
+    return interpolate(_pretrained(*twin(name, scale)), _pretrained(name, scale), alpha)
+
+
+def check_interpolation(model, scale, alpha) -> float:
+    """Validate ``upscale(..., model, alpha=alpha)`` without loading any weights: ``alpha``
+    a finite number in [0, 1], ``model`` the name of a shipped model whose manifest entry
+    names a PSNR twin. Returns alpha as a float; a one-line ValueError otherwise."""
+    if not isinstance(model, str):
+        raise ValueError("upscale: alpha blends a shipped model with its PSNR twin, so "
+                         "model must be a name, not a Module (see minisr.models.interpolate)")
+    if model in INTERPOLATIONS:
+        raise ValueError(f"upscale: alpha needs a model with a PSNR twin, not {model}")
+    alpha = check_alpha(alpha, where="upscale")
+    _check_shipped(model, scale)
+    if twin(model, int(scale)) is None:
+        raise ValueError(f"upscale: model {model} x{int(scale)} has no PSNR twin to "
+                         f"interpolate with (alpha needs a GAN model such as edsr-small-gan)")
+    return alpha
+
+
+def _check_shipped(model: str, scale) -> None:
+    if int(scale) != scale:
+        raise ValueError(f"upscale: model {model} needs an integer scale, got {scale}")
+    shipped = sorted({n for n, _ in pretrained()})
+    if model not in shipped:
+        raise ValueError(f"upscale: unknown model {model!r}; choose "
+                         f"{', '.join(INTERPOLATIONS + tuple(shipped))}")
+
+
+def resolve_model(model, scale, alpha: float | None = None):
     """'bicubic' | 'bilinear' | 'nearest' (returned as the string), a shipped model's
-    name (loaded once and cached), or a Module (checked against ``scale``)."""
+    name (loaded once and cached), or a Module (checked against ``scale``). With
+    ``alpha``, the named model blended with its PSNR twin (``check_interpolation``)."""
+    if alpha is not None:
+        alpha = check_interpolation(model, scale, alpha)
+        return _interpolated(model, int(scale), alpha)
     if isinstance(model, str):
         if model in INTERPOLATIONS:
             return model
-        if int(scale) != scale:
-            raise ValueError(f"upscale: model {model} needs an integer scale, got {scale}")
-        shipped = sorted({n for n, _ in pretrained()})
-        if model not in shipped:
-            raise ValueError(f"upscale: unknown model {model!r}; choose "
-                             f"{', '.join(INTERPOLATIONS + tuple(shipped))}")
+        _check_shipped(model, scale)
         return _pretrained(model, int(scale))
     if getattr(model, "scale", None) != scale:
         raise ValueError(f"upscale: the model is x{getattr(model, 'scale', '?')}, "
@@ -260,7 +291,7 @@ def resolve_model(model, scale):
 
 def upscale(img, scale=3, model="espcn", tile: int | None = None,
             self_ensemble: bool = False, max_pixels: int | None = MAX_OUTPUT_PIXELS,
-            dtype=np.float32) -> np.ndarray:
+            dtype=np.float32, alpha: float | None = None) -> np.ndarray:
     """Super-resolve an image by ``scale`` with a shipped model or an interpolation.
 
     Y-channel models enlarge Y with the network and Cb/Cr with bicubic; RGB models take
@@ -277,6 +308,9 @@ def upscale(img, scale=3, model="espcn", tile: int | None = None,
     max_pixels : refuse outputs larger than this many pixels (None lifts the guard).
     dtype : float32 (default, in [0, 1]), or uint8 / uint16 to get the rounded image
         without ever holding a float copy of the whole output.
+    alpha : ESRGAN's network interpolation, for a GAN model whose manifest entry names a
+        PSNR twin (``minisr.models.twin``): the weights alpha * twin + (1 - alpha) * model,
+        so 1 gives the PSNR twin's result and 0 the GAN model's. None: the model as is.
 
     Returns
     -------
@@ -285,7 +319,7 @@ def upscale(img, scale=3, model="espcn", tile: int | None = None,
     x = as_float_image(img)
     if not (isinstance(scale, (int, float, np.integer, np.floating)) and scale > 0):
         raise ValueError(f"upscale: scale must be a positive number, got {scale!r}")
-    net = resolve_model(model, scale)
+    net = resolve_model(model, scale, alpha)
     is_interp = isinstance(net, str)
     if is_interp and scale > MAX_INTERPOLATION_SCALE:
         raise ValueError(f"upscale: scale {scale} is above {MAX_INTERPOLATION_SCALE:g}")
@@ -327,6 +361,6 @@ def _to_dtype(y: np.ndarray, dtype) -> np.ndarray:
 
 
 __all__ = ["DEFAULT_TILE", "INTERPOLATIONS", "MAX_INTERPOLATION_SCALE", "MAX_OUTPUT_PIXELS",
-           "as_float_image", "dihedral", "model_upscaler", "multiply_adds",
+           "as_float_image", "check_interpolation", "dihedral", "model_upscaler", "multiply_adds",
            "resolve_model", "self_ensemble_avg", "sr_image", "tile_margin", "tiled",
            "upscale", "upscale_with_model"]

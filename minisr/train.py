@@ -147,12 +147,78 @@ def plot_curves(csv_path: Path, png_path: Path) -> None:
     tmp.replace(png_path)
 
 
-def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool = False,
-          init: str | Path | None = None, progress: bool = True) -> dict:
-    """Run (or continue) a recipe; returns the summary written into the weights' metadata.
+class RunGuard:
+    """What every training loop shares around its steps: the progress bar, SIGTERM and
+    Ctrl-C (both end the loop after the current step, with a checkpoint), and the summary.
 
-    ``data_dir`` is the training folder (e.g. T91); its held-out split chooses ``best``.
+    ``with RunGuard(...) as guard:`` runs the loop while ``not guard.stopped``; after the
+    block, the caller saves its checkpoint and calls ``guard.finish``.
     """
+
+    def __init__(self, recipe: dict, scale: int, step: int, progress: bool = True):
+        self.signal, self._recent = None, []
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+            self._bar = tqdm(total=recipe["steps"], initial=step, unit="step",
+                             desc=f"{recipe['model']} x{scale}", dynamic_ncols=True)
+
+    @property
+    def stopped(self) -> bool:
+        return self.signal is not None
+
+    def __enter__(self) -> "RunGuard":
+        self._previous = signal.signal(signal.SIGTERM,
+                                       lambda *_: setattr(self, "signal", "SIGTERM"))
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        signal.signal(signal.SIGTERM, self._previous)
+        if self._bar is not None:
+            self._bar.close()
+        if exc_type is KeyboardInterrupt:
+            self.signal = "SIGINT"
+            return True  # the caller checkpoints, then finish() re-raises
+        return False
+
+    def update(self, step: int, loss: float, d_loss: float | None = None) -> None:
+        """One step done: advance the bar, show the mean loss of the last 50 steps."""
+        self._recent = (self._recent + [(loss, d_loss)])[-50:]
+        if self._bar is not None:
+            self._bar.update(1)
+            if step % 10 == 0:
+                post = {"loss": f"{np.mean([r[0] for r in self._recent]):.4g}"}
+                if d_loss is not None:
+                    post["d_loss"] = f"{np.mean([r[1] for r in self._recent]):.4g}"
+                self._bar.set_postfix(post)
+
+    def write(self, message: str) -> None:
+        """A line above the progress bar (or on stdout without one)."""
+        if self._bar is not None:
+            self._bar.write(message)
+
+    @staticmethod
+    def write_recipe(out: Path, recipe: dict) -> None:
+        (out / "recipe.json").write_text(json.dumps(
+            {k: v for k, v in recipe.items() if not k.startswith("_")}, indent=2))
+
+    def finish(self, out: Path, recipe: dict, step: int, elapsed: float, best: float,
+               best_key: str = "best_val_psnr") -> dict:
+        """Write ``summary.json`` and return it; re-raise a stop as KeyboardInterrupt."""
+        summary = {"model": recipe["model"], "scale": int(recipe["scale"]), "steps": step,
+                   "recipe_hash": recipe["_hash"], "seed": recipe["seed"],
+                   "wall_clock_s": round(elapsed, 1), best_key: round(best, 4),
+                   "cpu": _cpu_name(), "interrupted": self.signal}
+        (out / "summary.json").write_text(json.dumps(summary, indent=2))
+        if self.stopped:
+            raise KeyboardInterrupt(f"{self.signal}: checkpoint saved at step {step}")
+        return summary
+
+
+def prepare_run(out_dir: str | Path, resume: bool) -> tuple[Path, Path]:
+    """(run folder, its last.npz), after checking that a new run does not overwrite an
+    old one and that a resumed run has a checkpoint. The caller creates the folder once
+    its data and model are built, so a bad recipe leaves nothing behind."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise ValueError(f"train: {str(out)!r} exists and is not a folder")
@@ -162,6 +228,20 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
     if not resume and last.exists():
         raise ValueError(f"train: {str(out)!r} already holds a run; pass --resume or a new "
                          f"--out")
+    return out, last
+
+
+def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool = False,
+          init: str | Path | None = None, progress: bool = True) -> dict:
+    """Run (or continue) a recipe; returns the summary written into the weights' metadata.
+
+    ``data_dir`` is the training folder (e.g. T91); its held-out split chooses ``best``.
+    A recipe with a ``gan`` section is for ``train_gan.train_gan`` (``minisr train`` picks).
+    """
+    if recipe.get("gan"):
+        raise ValueError("train: a recipe with a 'gan' section trains with "
+                         "minisr.train_gan.train_gan")
+    out, last = prepare_run(out_dir, resume)
     scale = int(recipe["scale"])
     init_weights.seed(recipe["seed"])  # the model's initial weights follow the recipe's seed
     model = models.get(recipe["model"], scale, residual=recipe["residual"])
@@ -181,13 +261,12 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                              f"{extra.get('recipe_hash')}, this one {recipe['_hash']}); "
                              f"resume with the recipe that started the run")
         step, elapsed, best = int(extra["step"]), float(extra["elapsed"]), float(extra["best"])
-        _truncate_log(out / "train.csv", step)
+        truncate_log(out / "train.csv", step)
     else:
         init = init or recipe.get("init")
         if init:
-            init_from(model, _resolve_init(init), recipe.get("init_exclude", ()))
-        (out / "recipe.json").write_text(json.dumps(
-            {k: v for k, v in recipe.items() if not k.startswith("_")}, indent=2))
+            init_from(model, resolve_init(init), recipe.get("init_exclude", ()))
+        RunGuard.write_recipe(out, recipe)
         with (out / "train.csv").open("w", newline="") as f:
             csv.writer(f).writerow(["step", "loss", "lr", "val_psnr", "seconds"])
 
@@ -195,16 +274,10 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
         save_checkpoint(last, model, optimizer, scheduler, step=step, elapsed=elapsed,
                         best=best, recipe_hash=recipe["_hash"])
 
-    stop = {"signal": None}
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.update(signal="SIGTERM"))
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=recipe["steps"], initial=step, desc=f"{recipe['model']} x{scale}",
-                   unit="step", dynamic_ncols=True)
+    guard = RunGuard(recipe, scale, step, progress)
     running, t0 = [], time.perf_counter()
-    try:
-        while step < recipe["steps"] and stop["signal"] is None:
+    with guard:
+        while step < recipe["steps"] and not guard.stopped:
             x, y = data.batch(step, recipe["batch_size"])
             loss = loss_fn(model(Tensor(x)), Tensor(y))
             value = float(loss.item())
@@ -217,10 +290,7 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
             scheduler.step()
             step += 1
             running.append(value)
-            if bar is not None:
-                bar.update(1)
-                if step % 10 == 0:
-                    bar.set_postfix(loss=f"{np.mean(running[-50:]):.4g}")
+            guard.update(step, value)
             val = None
             if step % recipe["val_every"] == 0 or step == recipe["steps"]:
                 val = validate(model, val_paths, scale)
@@ -228,8 +298,7 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                     best = val
                     save_weights(model, out / "best.npz", {"step": step, "val_psnr": val,
                                                             "residual": recipe["residual"]})
-                if bar is not None:
-                    bar.write(f"step {step}: validation PSNR {val:.3f} dB (best {best:.3f})")
+                guard.write(f"step {step}: validation PSNR {val:.3f} dB (best {best:.3f})")
             if step % recipe["log_every"] == 0 or val is not None:
                 now = time.perf_counter()
                 elapsed, t0 = elapsed + now - t0, now
@@ -244,25 +313,12 @@ def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool 
                 checkpoint()
             if val is not None:
                 plot_curves(out / "train.csv", out / "curves.png")
-    except KeyboardInterrupt:
-        stop["signal"] = "SIGINT"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if bar is not None:
-            bar.close()
     elapsed += time.perf_counter() - t0
     checkpoint()
-    summary = {"model": recipe["model"], "scale": scale, "steps": step,
-               "recipe_hash": recipe["_hash"], "seed": recipe["seed"],
-               "wall_clock_s": round(elapsed, 1), "best_val_psnr": round(best, 4),
-               "cpu": _cpu_name(), "interrupted": stop["signal"]}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    if stop["signal"] is not None:
-        raise KeyboardInterrupt(f"{stop['signal']}: checkpoint saved at step {step}")
-    return summary
+    return guard.finish(out, recipe, step, elapsed, best)
 
 
-def _truncate_log(path: Path, step: int) -> None:
+def truncate_log(path: Path, step: int) -> None:
     """Drop the rows of ``train.csv`` past the checkpoint's step: a run killed between two
     checkpoints logged steps that the resumed run will log again."""
     if not path.is_file():
@@ -275,7 +331,7 @@ def _truncate_log(path: Path, step: int) -> None:
             csv.writer(f).writerows(kept)
 
 
-def _resolve_init(init: str | Path) -> Path:
+def resolve_init(init: str | Path) -> Path:
     """An init given as a file path, or as 'name-xS' naming shipped weights."""
     path = Path(init)
     if path.exists():
@@ -296,5 +352,6 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
-__all__ = ["DEFAULTS", "LOSSES", "RECIPES_DIR", "TrainingStopped", "build_optimizer", "init_from",
-           "load_recipe", "plot_curves", "train", "validate"]
+__all__ = ["DEFAULTS", "LOSSES", "RECIPES_DIR", "RunGuard", "TrainingStopped", "build_optimizer",
+           "init_from", "load_recipe", "plot_curves", "prepare_run", "resolve_init", "train",
+           "truncate_log", "validate"]

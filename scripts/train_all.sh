@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rebuild every shipped weight file from its recipe, in dependency order (FSRCNN x2/x4
 # start from the shipped x3, EDSR-small x2 from its own first stage and x3/x4 from the
-# shipped x2), then ship each run.
+# shipped x2, the EDSR-small GAN x4 from the shipped EDSR-small x4), then ship each run.
+# Each recipe names its training folder ("data": T91, or BSDS200 under DATASETS_DIR).
 #   bash scripts/train_all.sh [T91_DIR] [DATASETS_DIR]
 # A run already finished is shipped again; one interrupted is resumed.
 set -euo pipefail
@@ -9,11 +10,14 @@ cd "$(dirname "$0")/.."
 t91=${1:-../shared/datasets/T91}
 datasets=${2:-../shared/datasets}
 run() {
-    local recipe=$1 out=runs/$1
+    local recipe=$1 out=runs/$1 data
+    data=$(python -c "import sys; from minisr.train import load_recipe as r
+print(r(sys.argv[1])['data'])" "$recipe")
+    if [ "$data" = T91 ]; then data=$t91; else data=$datasets/$data; fi
     if [ -f "$out/last.npz" ]; then
-        minisr train --recipe "$recipe" --data "$t91" --out "$out" --resume --no-progress
+        minisr train --recipe "$recipe" --data "$data" --out "$out" --resume --no-progress
     else
-        minisr train --recipe "$recipe" --data "$t91" --out "$out" --no-progress
+        minisr train --recipe "$recipe" --data "$data" --out "$out" --no-progress
     fi
     if [ "${2:-ship}" = ship ]; then python scripts/ship.py "$out" --datasets "$datasets"; fi
 }
@@ -22,3 +26,4 @@ for r in fsrcnn_x2 fsrcnn_x4; do run $r; done          # init: fsrcnn-x3
 run edsr_small_x2_stage1 noship                    # 24-px patches, from scratch
 run edsr_small_x2                                  # 48-px patches, init: stage 1
 for r in edsr_small_x3 edsr_small_x4; do run $r; done  # init: edsr-small-x2
+run edsr_small_gan_x4                              # BSDS200, init: edsr-small-x4

@@ -95,3 +95,25 @@ def test_cli_evaluates_a_model_from_a_weights_file(folder, tmp_path, capsys):
     assert "with --weights, give its --scale" in capsys.readouterr().err
     assert main(["evaluate", str(folder), "--model", "nope", "--scale", "2"]) == 2
     assert "unknown model 'nope'; models: srcnn" in capsys.readouterr().err
+
+
+def test_niqe_beside_psnr_and_ssim(tmp_path, capsys):
+    # NIQE needs 96-pixel patches: a 200x200 crop of hopper. The score is NIQE of the
+    # 8-bit output with the scale's border removed; the mean is over images.
+    from minisr.image.io import imread
+    from minisr.metrics import niqe
+    from pathlib import Path
+    hopper = imread(Path(__file__).parent / "data" / "hopper.png").astype(np.float64)
+    big = np.clip(resize(hopper, 2.0), 0, 1)
+    imwrite(tmp_path / "a.png", big[:200, :200])
+    imwrite(tmp_path / "b.png", big[8:208, 10:210])
+    scores, mean = evaluate_folder(tmp_path, 2, niqe=True)
+    hr = imread(tmp_path / "a.png").astype(np.float64)
+    sr = quantize(resize(quantize(resize(hr, 0.5)), 2.0))
+    assert scores[0].niqe == niqe(sr, crop_border=2)
+    assert mean.niqe == pytest.approx((scores[0].niqe + scores[1].niqe) / 2)
+    assert evaluate_folder(tmp_path, 2)[1].niqe is None
+    assert main(["evaluate", "--scale", "2", str(tmp_path), "--niqe"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split()[3:6] == ["PSNR", "SSIM", "NIQE"]
+    assert float(out[2].split()[5]) == pytest.approx(mean.niqe, abs=5e-4)

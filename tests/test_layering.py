@@ -47,6 +47,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "train": _ENGINE | _SCIENCE | {"inference", "upscale", "evaluate"},
     "demo": _ENGINE | _SCIENCE | {"inference", "upscale", "evaluate"},
 }
+MAY_IMPORT["train_gan"] = MAY_IMPORT["train"] | {"train"}   # the GAN loop reuses train's
 MAY_IMPORT["cli"] = set(MAY_IMPORT) - {"cli", "__init__"}
 MAY_IMPORT["__main__"] = {"cli"}   # ``python -m minisr``: only the command line
 # ``from minisr import upscale`` loads minisr.inference through minisr.__getattr__.

@@ -6,6 +6,10 @@ Every model states ``scale``, ``colour`` ('y' | 'rgb'), ``pre_upsampled`` (takes
 bicubic-upscaled input), ``residual`` (adds the bicubic upscale of its input to its output;
 recorded per weight file in the manifest) and ``receptive_radius`` (in input pixels), so
 the upscaler, tiling and evaluation never special-case a model by name.
+
+A GAN-trained model's manifest entry may name its PSNR ``twin`` (the same architecture,
+trained for PSNR); ``load_interpolated`` blends the two (ESRGAN's network interpolation,
+``models/interpolate.py``).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Callable
 from minisr.models.edsr import EDSR
 from minisr.models.espcn import ESPCN
 from minisr.models.fsrcnn import FSRCNN
+from minisr.models.interpolate import check_alpha, interpolate
 from minisr.models.srcnn import SRCNN
 from minisr.nn import Module, load_weights
 from minisr.nn.serialization import load_npz
@@ -32,6 +37,9 @@ _REGISTRY: dict[str, Callable[[int], Module]] = {
     "fsrcnn-s": partial(FSRCNN, d=32, s=5, m=1),
     "espcn": ESPCN,
     "edsr-small": partial(EDSR, num_features=32, num_blocks=8),
+    # ESRGAN-style x4: the EDSR-small generator trained with a GAN loss; its PSNR twin
+    # (``twin``) is named in the manifest.
+    "edsr-small-gan": partial(EDSR, num_features=32, num_blocks=8),
 }
 
 
@@ -79,6 +87,31 @@ def load_pretrained(name: str, scale: int) -> Module:
     return load_file(name, scale, weights_path(name, scale))
 
 
+def twin(name: str, scale: int) -> tuple[str, int] | None:
+    """(name, scale) of the PSNR twin the manifest records for the shipped (name, scale),
+    or None when it records none; the ``weights_path`` ValueError when (name, scale) is
+    not shipped."""
+    weights_path(name, scale)
+    key = manifest()[f"{name}-x{scale}"].get("twin")
+    if key is None:
+        return None
+    entry = manifest().get(key)
+    if entry is None:
+        raise ValueError(f"manifest: {name}-x{scale} names the twin {key!r}, which is not "
+                         f"shipped")
+    return entry["model"], int(entry["scale"])
+
+
+def load_interpolated(name: str, scale: int, alpha: float) -> Module:
+    """The shipped (name, scale) blended with its PSNR twin, in eval mode:
+    alpha * theta_twin + (1 - alpha) * theta_name (alpha = 1: the twin, 0: the model)."""
+    alpha = check_alpha(alpha)
+    pair = twin(name, scale)
+    if pair is None:
+        raise ValueError(f"model {name} x{scale} has no PSNR twin to interpolate with")
+    return interpolate(load_pretrained(*pair), load_pretrained(name, scale), alpha)
+
+
 def load_file(name: str, scale: int, path: str | Path) -> Module:
     """``get(name, scale)`` with the weights of ``path`` (shipped, or a run's ``best.npz``),
     in eval mode; residual over bicubic when the file's metadata says it was trained so."""
@@ -88,5 +121,6 @@ def load_file(name: str, scale: int, path: str | Path) -> Module:
     return model.eval()
 
 
-__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "load_file",
-           "load_pretrained", "manifest", "names", "pretrained", "weights_path"]
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "interpolate",
+           "load_file", "load_interpolated", "load_pretrained", "manifest", "names",
+           "pretrained", "twin", "weights_path"]
