@@ -2,7 +2,8 @@
 
     python scripts/ship.py runs/espcn_x3 [--datasets ../shared/datasets]
 
-The run's best.npz was chosen on the held-out split of T91 only; this script then
+The run's best.npz was chosen on the held-out split of its training set only (by PSNR;
+a GAN run by NIQE above the bicubic PSNR floor); this script then
 measures it on Set5 and Set14 (recorded in the manifest, never used to choose anything),
 writes ``minisr/models/weights/<model>_x<scale>.npz`` with its provenance and updates
 ``weights/manifest.json``.
@@ -45,10 +46,23 @@ def main() -> int:
              "steps": summary["steps"], "best_step": best_meta["step"],
              "wall_clock_s": summary["wall_clock_s"], "cpu": summary["cpu"],
              "val_psnr": round(best_meta["val_psnr"], 4)}
+    if "data" in recipe:
+        entry["data"] = recipe["data"]
+    gan = bool(recipe.get("gan"))
+    if gan:  # chosen by held-out NIQE; its PSNR twin is the model it was fine-tuned from
+        entry["val_niqe"] = round(best_meta["val_niqe"], 4)
+        twin = recipe.get("init")
+        if twin not in models.manifest():
+            sys.exit(f"ship: a GAN run's init must be a shipped model (its PSNR twin), "
+                     f"got {twin!r}")
+        entry["twin"] = twin
     entry.update(_earlier_stages(recipe))
     for bench in ("Set5", "Set14"):
-        _, mean = evaluate_folder(args.datasets / bench, scale, model_upscaler(model))
+        _, mean = evaluate_folder(args.datasets / bench, scale, model_upscaler(model),
+                                  niqe=gan)
         entry[bench] = {"psnr": round(mean.psnr, 4), "ssim": round(mean.ssim, 5)}
+        if gan:
+            entry[bench]["niqe"] = round(mean.niqe, 4)
     save_weights(model, models.WEIGHTS_DIR / entry["file"], entry)
     manifest_path = models.WEIGHTS_DIR / "manifest.json"
     manifest = models.manifest()

@@ -5,7 +5,9 @@ images of Yang et al. (T91), except where noted; None where the paper gives no f
 Sources: SRCNN (Dong et al., ECCV 2014; x3 as quoted by ESPCN), FSRCNN (Dong et al.,
 ECCV 2016, 91-image models), ESPCN (Shi et al., CVPR 2016, 91 images, tanh), and
 EDSR-baseline (Lim et al., CVPRW 2017; trained on DIV2K with 16 x 64 blocks, far larger
-than edsr-small, shown only for scale).
+than edsr-small, shown only for scale). Beside edsr-small-gan: SRGAN (Ledig et al., CVPR
+2017, Table 2, SRGAN-VGG54: 16 residual blocks x 64, trained on 350k ImageNet images), the
+paper whose trade it makes; a GAN model's PSNR is its distortion, not its goal.
 """
 
 # (model, scale) -> {"Set5": (psnr, ssim), "Set14": (psnr, ssim)}
@@ -21,8 +23,10 @@ PAPERS = {
     ("edsr-small", 2): {"Set5": (37.99, 0.9604), "Set14": (33.57, 0.9175)},
     ("edsr-small", 3): {"Set5": (34.37, 0.9270), "Set14": (30.28, 0.8414)},
     ("edsr-small", 4): {"Set5": (32.09, 0.8938), "Set14": (28.58, 0.7813)},
+    ("edsr-small-gan", 4): {"Set5": (29.40, 0.8472), "Set14": (26.02, 0.7397)},
 }
-PAPER_NOTES = {"edsr-small": "EDSR-baseline, DIV2K, 16 x 64"}
+PAPER_NOTES = {"edsr-small": "EDSR-baseline, DIV2K, 16 x 64",
+               "edsr-small-gan": "SRGAN, ImageNet, 16 x 64"}
 
 
 __all__ = ["PAPERS", "PAPER_NOTES"]
