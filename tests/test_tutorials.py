@@ -37,7 +37,8 @@ def test_there_are_notebooks():
         "03_convolution_from_scratch.ipynb", "04_making_convolution_fast.ipynb",
         "05_autograd_lite.ipynb", "06_srcnn_pre_upsampling.ipynb",
         "07_learnable_upsampling.ipynb", "08_edsr.ipynb", "09_loss_functions.ipynb",
-        "10_zero_shot_sr.ipynb", "11_gpu_kernels.ipynb"]
+        "10_zero_shot_sr.ipynb", "11_gpu_kernels.ipynb",
+        "12_perceptual_sr.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

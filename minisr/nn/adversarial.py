@@ -25,7 +25,7 @@ real and the generated batch:
 
 E is the mean over the batch. These are the papers' sums; BasicSR's ESRGAN code averages
 the two terms, so its loss weights are twice these (a weight of 0.005 there is 0.0025 here).
-Read next: ``models/discriminator.py``, ``gan.py``.
+Read next: ``models/discriminator.py``, ``train_gan.py``.
 """
 from __future__ import annotations
 
