@@ -119,9 +119,18 @@ def _padded(sc, x, n0, nb, p):
     if sc.xp is None:
         sc.xp = np.zeros((sc.nbm, x.shape[1], H + 2 * p[0], W + 2 * p[1]), dtype=x.dtype)
     if sc.first != n0:
-        sc.xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W] = x[n0:n0 + nb]
+        _copy_images(sc.xp[:nb, :, p[0]:p[0] + H, p[1]:p[1] + W], x, n0, nb)
         sc.first = n0
     return sc.xp
+
+
+def _copy_images(out, x, n0, nb):
+    """out[:] = x[n0:n0 + nb]; x is an array, or a space-to-depth view of one
+    (``_conv_s2d.DepthImages``) that writes its images into out itself."""
+    if isinstance(x, np.ndarray):
+        out[...] = x[n0:n0 + nb]
+    else:
+        x.copy_images(out, n0, nb)
 
 
 def _flat_image(x, p, d, KW):
@@ -135,7 +144,8 @@ def _flatten(xw, x, n, p):
     """Image n of x into the interior of ``_flat_image``'s buffer xw."""
     C_in, H, W = x.shape[1:]
     Hp, Wp = H + 2 * p[0], W + 2 * p[1]
-    xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)[:, p[0]:p[0] + H, p[1]:p[1] + W] = x[n]
+    img = xw[:, :Hp * Wp].reshape(C_in, Hp, Wp)          # a view: the rows of xw
+    _copy_images(img[None, :, p[0]:p[0] + H, p[1]:p[1] + W], x, n, 1)
 
 
 def forward_kn2row(x, w, b, p, d, groups, y, ep=None):

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from minisr.kernels import _conv_paths
+from minisr.kernels.conv_transpose2d import (conv_transpose2d_forward_cpu,
+                                             conv_transpose2d_forward_ref)
 from minisr.kernels.conv2d import (conv2d_backward_input_cpu, conv2d_backward_input_ref,
                                    conv2d_backward_weight_cpu, conv2d_backward_weight_ref,
                                    conv2d_forward_cpu, conv2d_forward_ref)
@@ -38,6 +40,10 @@ def _make(case, dtype, rng):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_cpu_matches_ref(case, dtype, rng):
+    _assert_cpu_matches_ref(case, dtype, rng)
+
+
+def _assert_cpu_matches_ref(case, dtype, rng):
     x, w, b, kw = _make(case, dtype, rng)
     f64 = dtype == np.float64
     y = conv2d_forward_ref(x, w, b, **kw)
@@ -157,3 +163,92 @@ def test_direct_loops_do_not_depend_on_the_thread_count(rng):
     finally:
         numba.set_num_threads(before)
     assert all(np.array_equal(a, b) for a, b in zip(*out))
+
+
+# ----------------------------------------------------------------------------- strided layers
+# Strided layers whose kernel is a whole number of strides run as the stride-1 conv of their
+# space-to-depth twin (``_conv_s2d.py``), but only with >= S2D_MIN_OUT outputs per side and
+# C_out <= C_in; ``s2d`` below lowers that bound to 1 so these small cases take the twin
+# wherever the kernel fits (kernel 4 at stride 2, kernel 3 at stride 3: a 1x1 twin), and the
+# others (kernel 3 at stride 2, 4 at stride 3) check the strided im2col beside them.
+# (N, C_in, C_out, H, W, K, s, p): odd sizes, batch 1 and 2, padding 0-2, stride 2 and 3
+STRIDED = [(N, 4, 3, H, W, K, s, p) for N, H, W in ((1, 9, 8), (2, 7, 11))
+           for K in (3, 4) for s in (2, 3) for p in (0, 1, 2)]
+STRIDED_IDS = [f"n{c[0]}_k{c[5]}_s{c[6]}_p{c[7]}" for c in STRIDED]
+
+
+def _strided(c, groups=1, bias=True):
+    N, C_in, C_out, H, W, K, s, p = c
+    return (N, C_in, C_out, H, W, K, K, s, p, 1, groups, bias)
+
+
+@pytest.fixture
+def s2d(monkeypatch):
+    monkeypatch.setattr(_conv_paths, "S2D_MIN_OUT", 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", STRIDED, ids=STRIDED_IDS)
+def test_strided_cpu_matches_ref(case, dtype, rng, s2d):
+    N, C_in, C_out, H, W, K, s, p = case
+    path = _conv_paths.choose_path("forward", (N, C_in, H, W), (C_out, C_in, K, K), (s, s),
+                                   (p, p), (1, 1), 1)
+    assert path == ("space_to_depth" if K % s == 0 else "im2col")
+    _assert_cpu_matches_ref(_strided(case), dtype, rng)
+
+
+@pytest.mark.parametrize("case", [(2, 4, 3, 9, 8, 4, 2, 1), (1, 3, 2, 7, 11, 3, 3, 2),
+                                  (2, 4, 4, 8, 9, 4, 2, 0)], ids=["k4s2p1", "k3s3p2", "k4s2p0"])
+def test_strided_gradcheck_space_to_depth(case, rng, s2d):
+    x, w, b, kw = _make(_strided(case), np.float64, rng)
+    dy = rng.standard_normal(conv2d_forward_cpu(x, w, b, **kw).shape)
+    f = lambda: conv2d_forward_cpu(x, w, b, **kw)      # noqa: E731
+    dw, db = conv2d_backward_weight_cpu(x, dy, w.shape, **kw)
+    np.testing.assert_allclose(conv2d_backward_input_cpu(dy, w, x.shape, **kw),
+                               numerical_gradient(f, x, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dw, numerical_gradient(f, w, dy), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(db, numerical_gradient(f, b, dy), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_strided_space_to_depth_groups_pairs_and_no_bias(dtype, rng, s2d):
+    # groups 2 (each group's channels stay one block of the twin), per-axis stride/padding
+    _assert_cpu_matches_ref((2, 4, 4, 9, 10, 4, 4, 2, 1, 1, 2, False), dtype, rng)
+    _assert_cpu_matches_ref((1, 3, 3, 9, 10, 4, 6, (2, 3), (1, 2), 1, 1, True), dtype, rng)
+
+
+def test_strided_space_to_depth_at_full_size(rng):
+    # 16x17 outputs: the twin is taken with the package's own bound, no monkeypatch
+    case = (1, 3, 2, 33, 35, 4, 4, 2, 1, 1, 1, True)
+    x, w, _, kw = _make(case, np.float64, rng)
+    assert _conv_paths.choose_path("forward", x.shape, w.shape, (2, 2), (1, 1), (1, 1), 1) \
+        == "space_to_depth"
+    _assert_cpu_matches_ref(case, np.float64, rng)
+
+
+@pytest.mark.parametrize("output_padding", [0, 1])
+def test_strided_transposed_conv_through_space_to_depth(output_padding, rng, s2d):
+    # conv_transpose2d's forward is conv2d's backward_input: the same twin, with the extra
+    # output_padding rows (which no conv2d output reads) coming out as bias only
+    x = rng.standard_normal((2, 3, 5, 4))
+    w = rng.standard_normal((3, 2, 4, 4))
+    b = rng.standard_normal(2)
+    np.testing.assert_allclose(conv_transpose2d_forward_cpu(x, w, b, 2, 1, output_padding),
+                               conv_transpose2d_forward_ref(x, w, b, 2, 1, output_padding),
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_space_to_depth_rule_on_the_discriminator_shapes():
+    choose, one = _conv_paths.choose_path, (1, 1)
+
+    def path(pas, N, C_in, C_out, H, K=4, s=2, p=1, d=1):
+        return choose(pas, (N, C_in, H, H), (C_out, C_in, K, K), (s, s), (p, p), (d, d), 1)
+    for pas in ("forward", "backward_input", "backward_weight"):
+        assert path(pas, 8, 32, 32, 96) == "space_to_depth"      # conv0_1: 48x48 outputs
+        assert path(pas, 8, 64, 64, 48) == "space_to_depth"      # conv1_1: 24x24
+        assert path(pas, 8, 128, 128, 12) != "space_to_depth"    # conv3_1: 6x6, too small
+        assert path(pas, 8, 32, 32, 96, K=3) != "space_to_depth"  # 3x3/2: zero taps
+        assert path(pas, 8, 32, 32, 96, d=2) != "space_to_depth"  # dilated
+        assert path(pas, 8, 8, 64, 96) != "space_to_depth"       # C_out > C_in
+        # FSRCNN's 9x9 stride-3 deconvolution in conv2d's terms: 1 input, 56 outputs
+        assert path(pas, 16, 1, 56, 48, K=9, s=3, p=4) != "space_to_depth"
