@@ -54,17 +54,17 @@ GAN_DEFAULTS = {"discriminator": {}, "d_optimizer": {"name": "adam", "lr": 1e-4,
                 "psnr_floor_over_bicubic": 0.0}
 COLUMNS = ["step", "loss", "pixel", "content", "adversarial", "gram", "tv", "d_loss", "d_real",
            "d_fake", "lr", "val_psnr", "val_niqe", "seconds"]
-TERMS = ("pixel", "content", "adversarial", "gram", "tv")
+_TERMS = ("pixel", "content", "adversarial", "gram", "tv")
 
 
 def gan_settings(recipe: dict) -> dict:
     """The recipe's ``gan`` section with every key not set taking its default; one-line
     ValueErrors for unknown names."""
     gan = {**GAN_DEFAULTS, **recipe["gan"]}
-    weights = {t: 0.0 for t in TERMS}
-    unknown = set(gan["weights"]) - set(TERMS)
+    weights = {t: 0.0 for t in _TERMS}
+    unknown = set(gan["weights"]) - set(_TERMS)
     if unknown:
-        raise ValueError(f"train: gan.weights: unknown terms {sorted(unknown)}; terms: {TERMS}")
+        raise ValueError(f"train: gan.weights: unknown terms {sorted(unknown)}; terms: {_TERMS}")
     weights.update({k: float(v) for k, v in gan["weights"].items()})
     if gan["adversarial"] not in ADVERSARIAL_LOSSES:
         raise ValueError(f"train: gan.adversarial must be one of "
@@ -110,7 +110,7 @@ def validate_gan(model, paths: list[Path], scale: int) -> tuple[float, float]:
     return float(np.mean(p)), float(np.mean(q))
 
 
-def validate_bicubic(paths: list[Path], scale: int) -> float:
+def _validate_bicubic(paths: list[Path], scale: int) -> float:
     """Mean PSNR of bicubic on the held-out images, under the same protocol: the floor."""
     from minisr.evaluate import bicubic_upscaler, evaluate_image
     return float(np.mean([evaluate_image(imread(p, alpha="drop").astype(np.float64), scale,
@@ -171,7 +171,7 @@ def train_gan(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: b
     pixel_fn, w = LOSSES[recipe["loss"]], gan["weights"]
     out.mkdir(parents=True, exist_ok=True)
     step, elapsed, best = 0, 0.0, math.inf
-    floor = validate_bicubic(val_paths, scale) + float(gan["psnr_floor_over_bicubic"])
+    floor = _validate_bicubic(val_paths, scale) + float(gan["psnr_floor_over_bicubic"])
     if resume:
         extra, _ = load_checkpoint(last, model, opt_g, sched_g)
         if str(extra.get("recipe_hash")) != recipe["_hash"]:

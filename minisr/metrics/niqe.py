@@ -36,7 +36,7 @@ _GRAY = np.linalg.inv(np.array([[1.0, 0.956, 0.621], [1.0, -0.272, -0.647],
                                 [1.0, -1.106, 1.703]]))[0]
 _FEATURES = {"cpu": patch_features_cpu, "ref": patch_features_ref}
 
-Images = Union[str, os.PathLike, Iterable[Union[np.ndarray, str, os.PathLike]]]
+_Images = Union[str, os.PathLike, Iterable[Union[np.ndarray, str, os.PathLike]]]
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def niqe(img: np.ndarray, crop_border: int = 0, model: NiqeModel | None = None,
     return float(np.sqrt(d @ _pinv((model.cov + cov) / 2.0) @ d))
 
 
-def _sources(images: Images) -> list:
+def _sources(images: _Images) -> list:
     if isinstance(images, (str, os.PathLike)):
         folder = Path(images)
         if not folder.is_dir():
@@ -239,7 +239,7 @@ def _sources(images: Images) -> list:
     return list(images)
 
 
-def fit_niqe_model(images: Images, patch_size: int = PATCH_SIZE,
+def fit_niqe_model(images: _Images, patch_size: int = PATCH_SIZE,
                    sharpness_threshold: float = SHARPNESS_THRESHOLD, data_range: float = 1.0,
                    convert_to: str = "y", quantize: bool = True) -> NiqeModel:
     """Fit a pristine model on sharp patches of natural images (``estimatemodelparam.m``).
