@@ -3,7 +3,7 @@
     python scripts/perception_distortion.py [--datasets ../shared/datasets] [FOLDER ...]
                                             [--figure docs/perception_distortion.png]
                                             [--update-readme]
-                                            [--sweep LABEL=weights.npz ...]
+                                            [--sweep LABEL=weights.npz ...] [--heldout]
 
 For bicubic, every shipped PSNR-trained x4 model, the GAN model, its PSNR twin and the
 network-interpolation sweep alpha = 0, 0.1, ..., 1 between them (ESRGAN section 3.4), it
@@ -19,12 +19,23 @@ perceptual index, which is why the sweep bends. The HR images' own NIQE is the r
 x4 weight file (e.g. a run's best.npz trained with a different content loss) with the same
 PSNR twin, and prints, for each folder, both sweeps' NIQE at equal PSNR (linear between
 neighbouring alphas, at PSNRs both sweeps reach): the fair comparison of two perceptual
-recipes, since each trades PSNR for NIQE at its own rate.
+recipes, since each trades PSNR for NIQE at its own rate. ``--update-readme`` writes that
+comparison into the README too.
+
+``--heldout`` adds the held-out tenth of the GAN recipe's training set (BSDS200: the
+images the run validated on and chose its checkpoint by, never trained on) as the folder
+"BSDS200-heldout": the split on which one content loss may be preferred to another.
+
+The README's table and figure are
+
+    python scripts/perception_distortion.py --heldout --update-readme \
+        --sweep random-features=training/ablations/edsr_small_gan_x4_random_features.npz
 """
 from __future__ import annotations
 
 import argparse
 import re
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +71,21 @@ def measure_folder(folder: Path, upscaler) -> tuple[float, float]:
     return float(np.mean(p)), float(np.mean(q))
 
 
+def heldout_folder(datasets: Path, into: Path) -> Path:
+    """A folder of links to the GAN recipe's held-out images (the split minisr train makes
+    with the recipe's val_fraction and seed), named ``<data>-heldout``."""
+    from minisr.data.dataset import list_images, split
+    from minisr.train import load_recipe
+    recipe = load_recipe(GAN.replace("-", "_") + f"_x{SCALE}")
+    _, val = split(list_images(datasets / recipe["data"]), recipe["val_fraction"],
+                   recipe["seed"])
+    folder = into / f"{recipe['data']}-heldout"
+    folder.mkdir()
+    for path in val:
+        (folder / path.name).symlink_to(path.resolve())
+    return folder
+
+
 def methods(extra: dict[str, Path]):
     """[(label, kind, upscaler)]: the HR reference, bicubic, the PSNR models, then the
     sweep from the GAN model (alpha 0) to its twin (alpha 1), then each extra sweep."""
@@ -83,6 +109,8 @@ def niqe_at_equal_psnr(table, kinds, folder: str) -> list[tuple[float, dict[str,
     for label, row in table.items():
         if kinds[label].startswith("sweep:"):
             curves.setdefault(kinds[label][6:], []).append(row[folder])
+    if not curves:
+        return []
     lo = max(min(p for p, _ in c) for c in curves.values())
     hi = min(max(p for p, _ in c) for c in curves.values())
     out = []
@@ -114,6 +142,19 @@ def markdown(table, folders) -> str:
         lines.append(f"| {label} | " + " | ".join(
             f"{'-' if np.isinf(row[f.name][0]) else f'{row[f.name][0]:.2f}'} | "
             f"{row[f.name][1]:.3f}" for f in folders) + " |")
+    return "\n".join(lines)
+
+
+def equal_psnr_markdown(table, kinds, folders) -> str:
+    """The sweeps' NIQE at equal PSNR, one row per (folder, PSNR)."""
+    rows = [(f.name, t, at) for f in folders for t, at in niqe_at_equal_psnr(table, kinds, f.name)]
+    if not rows:
+        return ""
+    names = list(rows[0][2])
+    lines = ["| folder | PSNR (dB) | " + " | ".join(f"NIQE, {n}" for n in names) + " |",
+             "|---|---|" + "---|" * len(names)]
+    lines += [f"| {f} | {t:.2f} | " + " | ".join(f"{at[n]:.3f}" for n in names) + " |"
+              for f, t, at in rows]
     return "\n".join(lines)
 
 
@@ -156,6 +197,8 @@ def main() -> int:
     ap.add_argument("--datasets", type=Path, default=ROOT.parent / "shared" / "datasets")
     ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "perception_distortion.png")
     ap.add_argument("--update-readme", action="store_true")
+    ap.add_argument("--heldout", action="store_true",
+                    help="add the GAN recipe's held-out split of its training set")
     ap.add_argument("--sweep", action="append", default=[], metavar="LABEL=PATH",
                     help="another edsr-small-gan x4 weight file to sweep against the twin")
     a = ap.parse_args()
@@ -167,13 +210,16 @@ def main() -> int:
                              f"got {item!r}")
         extra[label] = Path(path)
     folders = [a.datasets / "Set5", a.datasets / "Set14"] + list(a.folders)
-    table, kinds = measure(folders, extra)
+    with tempfile.TemporaryDirectory() as tmp:
+        if a.heldout:
+            folders.append(heldout_folder(a.datasets, Path(tmp)))
+        table, kinds = measure(folders, extra)
     text = markdown(table, folders)
+    equal = equal_psnr_markdown(table, kinds, folders)
+    if equal:
+        text += "\n\nNIQE of the two sweeps at equal PSNR (linear between neighbouring alphas):\n\n"
+        text += equal
     print(text)
-    for f in folders if extra else []:
-        for target, at in niqe_at_equal_psnr(table, kinds, f.name):
-            print(f"{f.name}: NIQE at {target:.2f} dB: " +
-                  ", ".join(f"{k} {v:.3f}" for k, v in at.items()))
     figure(table, kinds, folders, a.figure)
     print(f"figure: {a.figure}")
     if a.update_readme:
