@@ -1,6 +1,7 @@
 """Strided convolution against the stride-1 path on the same work, and against PyTorch.
 
     python benchmarks/bench_strided.py [--repeats N] [--threads T] [--json [PATH]]
+    python benchmarks/bench_strided.py --sweep [--repeats N] [--threads T]
 
 For each strided conv of the GAN discriminator (``DISCRIMINATOR`` below: ESRGAN's
 VGGStyleDiscriminator scaled down, HR patches 96x96, batch 8, float32), the three passes
@@ -23,6 +24,13 @@ Repeats alternate the variants (minisr, im2col, s1 4x4, s1 3x3, torch, minisr, .
 warm-up of each, so load bursts on a shared machine hit every column. ``spread`` is the
 interquartile range of minisr's times over their median. minisr and the im2col variant are
 checked against each other (and torch, if present) before timing.
+
+``--sweep`` measures where the space-to-depth rule (``_conv_paths._space_to_depth_ok``)
+draws its lines: for strided shapes on both sides of them (channel counts, C_out > C_in,
+output sizes down to 6x6, FSRCNN's 9x9 stride-3 deconvolution in conv2d's terms), each
+pass of ``conv2d_*_cpu`` with the rule forced on (every structurally possible case: stride
+> 1, dilation 1, kernel a whole number of strides) and forced off (the strided im2col /
+col2im), interleaved; the ratio is im2col's time over space-to-depth's (> 1: the twin wins).
 """
 from __future__ import annotations
 
@@ -58,6 +66,14 @@ DISCRIMINATOR = [
     ("conv1_0", 8, 32, 64, 48, 3, 1, 1), ("conv1_1", 8, 64, 64, 48, 4, 2, 1),
     ("conv2_0", 8, 64, 128, 24, 3, 1, 1), ("conv2_1", 8, 128, 128, 24, 4, 2, 1),
     ("conv3_0", 8, 128, 128, 12, 3, 1, 1), ("conv3_1", 8, 128, 128, 12, 4, 2, 1),
+]
+# (N, C_in, C_out, H, K, stride, padding) for --sweep: the rule's boundaries
+SWEEP = [
+    (8, 2, 2, 96, 4, 2, 1), (8, 8, 8, 96, 4, 2, 1), (8, 32, 32, 48, 4, 2, 1),
+    (8, 64, 64, 48, 4, 2, 1), (8, 64, 64, 96, 4, 2, 1),
+    (8, 128, 128, 24, 4, 2, 1), (8, 128, 128, 12, 4, 2, 1),
+    (8, 4, 32, 96, 4, 2, 1), (8, 8, 64, 48, 4, 2, 1), (8, 16, 64, 48, 4, 2, 1),
+    (1, 1, 56, 170, 9, 3, 3),   # FSRCNN x3's deconvolution on a 170x170 output (conv2d terms)
 ]
 PASSES = ("fwd", "bwd_in", "bwd_w")
 VARIANTS = ("minisr", "im2col", "s1 4x4", "s1 3x3", "torch")
@@ -140,12 +156,51 @@ def cpu_model() -> str:
         return platform.processor() or "unknown CPU"
 
 
+def _forced(on: bool):
+    """A stand-in for ``_space_to_depth_ok``: every structurally possible case (on), none (off)."""
+    def ok(x_shape, w_shape, s, p, d, groups):
+        _, _, KH, KW = w_shape
+        return on and s != (1, 1) and d == (1, 1) and not KH % s[0] and not KW % s[1]
+    return ok
+
+
+def sweep(repeats: int) -> None:
+    """The --sweep table: im2col / space-to-depth time ratio per pass on SWEEP's shapes."""
+    from minisr.kernels import _conv_paths
+    rng, rule = np.random.default_rng(0), _conv_paths._space_to_depth_ok
+    print("| shape | H_out | rule picks | " + " | ".join(f"{q} im2col/s2d" for q in PASSES)
+          + " |")
+    print("|---|---|---|" + "---|" * len(PASSES))
+    for N, C_in, C_out, H, K, s, p in SWEEP:
+        arrays, fns, _ = minisr_passes(N, C_in, C_out, H, K, s, p, rng)
+        picks = rule(arrays[0].shape, arrays[1].shape, (s, s), (p, p), (1, 1), 1)
+        ratios = []
+        for pas in PASSES:
+            def run(on, f=fns[pas]):
+                def call():
+                    _conv_paths._space_to_depth_ok = _forced(on)
+                    try:
+                        return f()
+                    finally:
+                        _conv_paths._space_to_depth_ok = rule
+                return call
+            on, off = run(True), run(False)
+            check(on(), off(), f"{C_in}->{C_out} {pas} s2d vs im2col")
+            t_on, t_off = interleaved([on, off], repeats)
+            ratios.append(float(np.median(t_off) / np.median(t_on)))
+        shape = f"{K}x{K}/{s} {C_in}->{C_out} {N}x{H}x{H}"
+        print(f"| {shape} | {arrays[3].shape[2]} | {'s2d' if picks else 'im2col'} | "
+              + " | ".join(f"{r:.2f}" for r in ratios) + " |", flush=True)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=9)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                     help="also write the numbers as JSON to PATH (stdout without PATH)")
+    ap.add_argument("--sweep", action="store_true",
+                    help="time the space-to-depth rule's boundaries instead (see above)")
     a = ap.parse_args()
     # minisr's conv passes run on numba.get_num_threads() threads of their own (BLAS on one
     # per thread, kernels/_threads.py); torch gets the same count
@@ -158,6 +213,9 @@ def main() -> int:
             f"torch {torch.__version__ if torch else 'absent'}, float32, median of "
             f"{a.repeats} interleaved repeats, GFLOP/s = 2 MACs / time")
     print(f"# {head}", flush=True)
+    if a.sweep:
+        sweep(a.repeats)
+        return 0
     cols = ("minisr", "ms", "spread", "im2col", "s1 4x4", "s1 3x3", "torch",
             "/im2col", "/s1 4x4", "/s1 3x3", "torch/m")
     print(f"| layer | shape | pass | " + " | ".join(cols) + " |")

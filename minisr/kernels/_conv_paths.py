@@ -63,11 +63,12 @@ def _winograd_ok(KH, KW, s, d, groups, p):
 # transposed conv's whole x_s), an overhead that grows as the image shrinks; and what it
 # saves, the strided gather of im2col (scatter of col2im), is KH KW C_in numbers per output
 # pixel against KH KW C_in C_out multiply-adds, a small part of a pass with many outputs.
-# 4x4 stride 2, batch 8: C_out <= C_in from 2->2 to 64->64 with 24-48 outputs per side took
-# 1.05-3.1x less time than the strided im2col/col2im; 128->128 with 12x12 outputs broke even
-# (0.96-1.04x) and lost with 6x6 (0.76-0.96x); 4->32, 8->64, 16->64 broke even (0.85-1.06x),
-# and FSRCNN's 9x9 stride-3 deconvolution (56 outputs, 1 input in conv2d's terms) lost,
-# 0.45-1.10x (benchmarks/README.md, "Strided convolution").
+# Measured (`bench_strided.py --sweep`, 4x4 stride 2, batch 8; benchmarks/README.md,
+# "Strided convolution"): C_out <= C_in from 2->2 to 64->64 with 24-48 outputs per side,
+# the twin ran 0.93-1.71x as fast as the strided im2col/col2im (13 of 15 passes
+# faster); 128->128 with 12x12 and 6x6 outputs it lost (0.57-0.94x); C_out > C_in (4->32,
+# 8->64, 16->64) it broke even or lost (0.85-1.02x), and FSRCNN's 9x9 stride-3
+# deconvolution (1 -> 56 in conv2d's terms) lost dL/dw (0.59x).
 S2D_MIN_OUT = 16
 
 
@@ -128,8 +129,8 @@ def choose_path(pass_name: str, x_shape, w_shape, s, p, d, groups) -> str:
       weight rearranged (``_conv_s2d.py``), on whichever stride-1 path this function picks
       for that conv. The strided im2col gathers every s-th pixel and col2im scatters to
       them; the twin copies unit-stride rows (im2col), or none (kn2row). On the GAN
-      discriminator's 4x4 stride-2 layers with 48x48 and 24x24 outputs it is 1.2-1.5x
-      faster than the strided im2col/col2im (benchmarks/README.md, "Strided convolution").
+      discriminator's 4x4 stride-2 layers with 48x48 and 24x24 outputs it is 0.99-1.43x
+      as fast as the strided im2col/col2im (benchmarks/README.md, "Strided convolution").
     - 3x3, stride 1, dilation 1, groups 1: whichever of 'im2col', 'kn2row' and
       'winograd{m}' ``path_costs`` says is cheapest.
     - 'kn2row' otherwise (stride 1, C_out < 2/3 C_in per group): it moves KH KW (C_in + 3
