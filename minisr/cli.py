@@ -4,7 +4,7 @@
     minisr resize IN OUT (--scale S | --size HxW) [--method M] [--no-antialias]
     minisr upscale IN -o OUT [--scale 3] [--model espcn] [--tile T] [--self-ensemble]
     minisr evaluate FOLDER... [--scale 2,3,4] [--model M] [--per-image] [--niqe]
-    minisr train (--recipe R | --model M --scale S) --data DIR --out RUN [--resume]
+    minisr train (--recipe R | --model M --scale S) --data DIR [DIR ...] --out RUN [--resume]
     minisr demo [--scale 3] [-o FIGURE]
     minisr data fetch T91|Set5|Set14 [--dir DIR] [--mirror URL]
 
@@ -183,7 +183,8 @@ def _train_add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--recipe", help="recipe file, or a shipped recipe's name (e.g. espcn_x3)")
     p.add_argument("--model", help="model name (without --recipe: the default recipe)")
     p.add_argument("--scale", type=int, help="scale factor (overrides the recipe's)")
-    p.add_argument("--data", required=True, help="folder of training HR images (e.g. T91)")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="folder(s) of training HR images (e.g. T91, or T91 BSDS200: the 291 set)")
     p.add_argument("--out", required=True, help="run folder (train.csv, checkpoints, curves)")
     p.add_argument("--steps", type=int, help="number of steps (overrides the recipe's)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")

@@ -231,11 +231,12 @@ def prepare_run(out_dir: str | Path, resume: bool) -> tuple[Path, Path]:
     return out, last
 
 
-def train(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool = False,
+def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume: bool = False,
           init: str | Path | None = None, progress: bool = True) -> dict:
     """Run (or continue) a recipe; returns the summary written into the weights' metadata.
 
-    ``data_dir`` is the training folder (e.g. T91); its held-out split chooses ``best``.
+    ``data_dir`` is the training folder (e.g. T91) or a list of them ([T91, BSDS200]); its
+    held-out split chooses ``best``.
     A recipe with a ``gan`` section is for ``train_gan.train_gan`` (``minisr train`` picks).
     """
     if recipe.get("gan"):

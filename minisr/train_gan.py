@@ -149,7 +149,7 @@ def plot_gan_curves(csv_path: Path, png_path: Path) -> None:
     tmp.replace(png_path)
 
 
-def train_gan(recipe: dict, data_dir: str | Path, out_dir: str | Path, resume: bool = False,
+def train_gan(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume: bool = False,
               init: str | Path | None = None, progress: bool = True) -> dict:
     """Run (or continue) a GAN recipe; returns the run's summary (see ``train.train``)."""
     gan = gan_settings(recipe)

@@ -2,7 +2,8 @@
 # Rebuild every shipped weight file from its recipe, in dependency order (FSRCNN x2/x4
 # start from the shipped x3, EDSR-small x2 from its own first stage and x3/x4 from the
 # shipped x2, the EDSR-small GAN x4 from the shipped EDSR-small x4), then ship each run.
-# Each recipe names its training folder ("data": T91, or BSDS200 under DATASETS_DIR).
+# Each recipe names its training folders ("data": T91, BSDS200 under DATASETS_DIR, or
+# both joined by "+": T91+BSDS200, the 291 set).
 #   bash scripts/train_all.sh [T91_DIR] [DATASETS_DIR]
 # A run already finished is shipped again; one interrupted is resumed.
 set -euo pipefail
@@ -10,14 +11,15 @@ cd "$(dirname "$0")/.."
 t91=${1:-../shared/datasets/T91}
 datasets=${2:-../shared/datasets}
 run() {
-    local recipe=$1 out=runs/$1 data
-    data=$(python -c "import sys; from minisr.train import load_recipe as r
-print(r(sys.argv[1])['data'])" "$recipe")
-    if [ "$data" = T91 ]; then data=$t91; else data=$datasets/$data; fi
+    local recipe=$1 out=runs/$1 set dirs=()
+    for set in $(python -c "import sys; from minisr.train import load_recipe as r
+print(r(sys.argv[1])['data'].replace('+', ' '))" "$recipe"); do
+        if [ "$set" = T91 ]; then dirs+=("$t91"); else dirs+=("$datasets/$set"); fi
+    done
     if [ -f "$out/last.npz" ]; then
-        minisr train --recipe "$recipe" --data "$data" --out "$out" --resume --no-progress
+        minisr train --recipe "$recipe" --data "${dirs[@]}" --out "$out" --resume --no-progress
     else
-        minisr train --recipe "$recipe" --data "$data" --out "$out" --no-progress
+        minisr train --recipe "$recipe" --data "${dirs[@]}" --out "$out" --no-progress
     fi
     if [ "${2:-ship}" = ship ]; then python scripts/ship.py "$out" --datasets "$datasets"; fi
 }

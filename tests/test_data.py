@@ -102,3 +102,28 @@ def test_t91_split_keeps_t36_and_t65_on_one_side(datasets):
     train, val = split(list_images(datasets / "T91"))
     assert len(train) + len(val) == 91 and 8 <= len(val) <= 10
     assert {"t36", "t65"} <= {p.stem for p in train} or {"t36", "t65"} <= {p.stem for p in val}
+
+
+def test_several_folders_are_listed_in_order(tmp_path, folder):
+    other = tmp_path / "other"
+    other.mkdir()
+    img = imread(HOPPER)
+    imwrite(other / "b.png", img[:60, :60])
+    imwrite(other / "a.png", img[60:120, :60])
+    paths = list_images([folder, other])
+    assert paths == list_images(folder) + [other / "a.png", other / "b.png"]
+    assert list_images([str(folder)]) == list_images(folder)
+    with pytest.raises(ValueError, match="is not a folder"):
+        list_images([folder, tmp_path / "nope"])
+    with pytest.raises(ValueError, match="no training folder given"):
+        list_images([])
+
+
+def test_the_291_set_is_t91_then_bsds200(datasets):
+    """T91 + BSDS200 as VDSR and LapSRN train on it: 291 files, 290 distinct images (T91's
+    t65 repeats t36), the held-out tenth drawn from both."""
+    paths = list_images([datasets / "T91", datasets / "BSDS200"])
+    assert len(paths) == 291 and paths[:91] == list_images(datasets / "T91")
+    train, val = split(paths)
+    assert len(train) + len(val) == 291 and len(val) == 29
+    assert {p.parent.name for p in val} == {"T91", "BSDS200"}

@@ -10,8 +10,10 @@ keeping identical images (T91's t36 and t65) on one side.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -23,16 +25,24 @@ from minisr.image.resize import imresize_to_lr, modcrop, resize
 FSRCNN_DOWNSCALES = (1.0, 0.9, 0.8, 0.7, 0.6)
 
 
-def list_images(folder: str | Path) -> list[Path]:
-    """The PNG/BMP/JPEG files of ``folder``, sorted by name (one-line error if none)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"data: {str(folder)!r} is not a folder")
-    paths = sorted((p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS),
-                   key=lambda p: (len(p.stem), p.stem))
-    if not paths:
-        raise ValueError(f"data: no PNG/BMP/JPEG images in {str(folder)!r}")
-    return paths
+def list_images(folders: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The PNG/BMP/JPEG files of a folder, sorted by name, or of several folders one after
+    the other (``[T91, BSDS200]``: the "291" set of VDSR and LapSRN). A missing or empty
+    folder is a one-line error."""
+    if isinstance(folders, (str, os.PathLike)):
+        folders = [folders]
+    out: list[Path] = []
+    for folder in map(Path, folders):
+        if not folder.is_dir():
+            raise ValueError(f"data: {str(folder)!r} is not a folder")
+        paths = sorted((p for p in folder.iterdir() if p.suffix.lower() in EXTENSIONS),
+                       key=lambda p: (len(p.stem), p.stem))
+        if not paths:
+            raise ValueError(f"data: no PNG/BMP/JPEG images in {str(folder)!r}")
+        out.extend(paths)
+    if not out:
+        raise ValueError("data: no training folder given")
+    return out
 
 
 def split(paths: list[Path], val_fraction: float = 0.1, seed: int = 0
