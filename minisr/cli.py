@@ -6,7 +6,7 @@
     minisr evaluate FOLDER... [--scale 2,3,4] [--model M] [--per-image] [--niqe]
     minisr train (--recipe R | --model M --scale S) --data DIR [DIR ...] --out RUN [--resume]
     minisr demo [--scale 3] [-o FIGURE]
-    minisr data fetch T91|Set5|Set14 [--dir DIR] [--mirror URL]
+    minisr data fetch T91|BSDS200|Set5|Set14 [--dir DIR] [--mirror URL]
 
 Subcommands register in ``COMMANDS`` (name -> help, add_arguments, run). Image sizes, given
 or printed, are height x width (HxW), as NumPy shapes. Every user error becomes exit code 2
@@ -380,7 +380,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
                 _upscale_add_arguments, _upscale_run),
     "demo": ("bicubic vs every shipped model on a bundled photo (no data, no network)",
              _demo_add_arguments, _demo_run),
-    "data": ("download the standard datasets (T91, Set5, Set14)", _data_add_arguments,
+    "data": ("download the standard datasets (T91, BSDS200, Set5, Set14)", _data_add_arguments,
              _data_run),
 }
 

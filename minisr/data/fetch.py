@@ -1,7 +1,8 @@
-"""Download the standard SR sets (T91, Set5, Set14) into a cache folder, with verified hashes.
+"""Download the standard SR sets (T91, BSDS200, Set5, Set14) into a cache folder, verified.
 
-``SOURCES.tsv`` beside this file pins every file's URL (the original BMPs of
-tegg89/SRCNN-Tensorflow at a fixed commit), size and SHA-256. ``fetch`` downloads each file
+``SOURCES.tsv`` beside this file pins every file's URL (T91, Set5 and Set14: the original
+BMPs of tegg89/SRCNN-Tensorflow at a fixed commit; BSDS200, training only: the PNGs of
+the "291" folder of DevKiHyun/VDSR-Tensorflow at a fixed commit), size and SHA-256. ``fetch`` downloads each file
 into ``FILE.part``, continues a partial one with an HTTP Range request (restarting when the
 server ignores it), checks size and SHA-256 and only then moves it into place with
 ``os.replace``: after any failure or Ctrl-C the set folder holds only complete, verified
@@ -167,7 +168,7 @@ def _download(entry: Entry, url: str, folder: Path, bar) -> None:
 def fetch(name: str, dest_dir: str | os.PathLike | None = None, base_url: str | None = None,
           progress: bool = True, manifest: Sequence[Entry] | str | os.PathLike | None = None
           ) -> Path:
-    """Download set ``name`` (T91, Set5 or Set14) and return its folder ``dest_dir/name``.
+    """Download set ``name`` (T91, BSDS200, Set5 or Set14) and return its folder ``dest_dir/name``.
 
     Files already present with the right SHA-256 are skipped, so a second call makes no
     request. ``dest_dir`` defaults to ``default_cache_dir()``; ``base_url`` (or the
