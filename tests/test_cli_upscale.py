@@ -71,6 +71,16 @@ def test_sixteen_bit_gray_comes_back_as_sixteen_bit(tmp_path):
     (["DIRPNG", "-o", "OUT/a.png"], "output folder"),
     (["HOPPER", "-o", "OUT/a.png", "--model", "bicubic", "--self-ensemble"],
      "needs a model"),
+    (["HOPPER", "-o", "OUT/a.png", "--model", "edsr-small-gan", "--scale", "4",
+      "--alpha", "1.5"], "must be a number in [0, 1], got '1.5'"),
+    (["HOPPER", "-o", "OUT/a.png", "--model", "edsr-small-gan", "--scale", "4",
+      "--alpha", "nan"], "must be a number in [0, 1], got 'nan'"),
+    (["HOPPER", "-o", "OUT/a.png", "--model", "edsr-small-gan", "--scale", "4",
+      "--alpha", "half"], "not a number: 'half'"),
+    (["HOPPER", "-o", "OUT/a.png", "--model", "espcn", "--scale", "4", "--alpha", "0.5"],
+     "has no PSNR twin"),
+    (["HOPPER", "-o", "OUT/a.png", "--model", "bicubic", "--alpha", "0.5"],
+     "alpha needs a model with a PSNR twin"),
 ])
 def test_upscale_user_errors(tmp_path, capsys, args, fragment):
     (tmp_path / "zero.png").write_bytes(b"")
@@ -166,3 +176,20 @@ def test_evaluate_scale_list_does_not_swallow_folders(tmp_path, capsys):
     assert main(["evaluate", "--scale", "2,3", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert " x2 " in out and " x3 " in out
+
+
+def test_upscale_alpha_writes_the_blend(tmp_path, capsys):
+    """--alpha A on the shipped GAN model is minisr.upscale(..., alpha=A), saved as 8-bit."""
+    import minisr
+    src = tmp_path / "crop.png"
+    imwrite(src, imread(HOPPER)[40:72, 50:90])
+    out = tmp_path / "sr.png"
+    assert main(["upscale", str(src), "-o", str(out), "--model", "edsr-small-gan",
+                 "--scale", "4", "--alpha", "0.3"]) == 0
+    assert "alpha 0.3" in capsys.readouterr().out
+    want = minisr.upscale(imread(src), 4, "edsr-small-gan", alpha=0.3, dtype=np.uint8)
+    got = np.round(imread(out) * 255).astype(np.uint8)
+    assert got.shape == (128, 160, 3)
+    np.testing.assert_array_equal(got, want)
+    gan = minisr.upscale(imread(src), 4, "edsr-small-gan", dtype=np.uint8)
+    assert np.abs(got.astype(int) - gan).max() > 0  # the blend is not the GAN model

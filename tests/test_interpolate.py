@@ -1,9 +1,9 @@
 """ESRGAN's network interpolation: alpha = 1 is the PSNR twin, 0 the GAN model, 0.5 the
 exact midpoint of every weight; mismatched architectures and bad alphas are one-line errors.
 
-The GAN weights do not ship yet, so ``gan_pair`` stands in for them: the shipped EDSR-small
-x4 as the PSNR twin and a perturbed copy as ``edsr-small-gan`` x4, under a temporary
-manifest that names the twin.
+``gan_pair`` is a controlled stand-in for the shipped pair: the shipped EDSR-small x4 as the
+PSNR twin and a perturbed copy as ``edsr-small-gan`` x4, under a temporary manifest that
+names the twin (tests/test_cli_upscale.py runs ``--alpha`` on the shipped weights).
 """
 import json
 import shutil
