@@ -116,6 +116,29 @@ def init_from(model, path: str | Path, exclude=()) -> list[str]:
     return sorted(keep)
 
 
+def training_loss(model, loss_fn, x: np.ndarray, y: np.ndarray) -> Tensor:
+    """The recipe's loss of one batch. A pyramid model (LapSRN: ``model.pyramid`` gives
+    every level's image) is supervised at every level, against the HR patch downscaled
+    to that level's size (``lapsrn.pyramid_targets``), the levels' losses summed."""
+    if not hasattr(model, "pyramid"):
+        return loss_fn(model(Tensor(x)), Tensor(y))
+    from minisr.models.lapsrn import pyramid_targets
+    outs = model.pyramid(Tensor(x))
+    total = None
+    for out, target in zip(outs, pyramid_targets(y, len(outs))):
+        term = loss_fn(out, Tensor(target))
+        total = term if total is None else total + term
+    return total
+
+
+def validate_levels(model, paths: list[Path], scale: int) -> dict[int, float]:
+    """{scale: held-out PSNR}: one entry, or for a pyramid model one per output level (its
+    x2, x4, ... images, the same weights stopping at each level)."""
+    if not hasattr(model, "output_scales"):
+        return {scale: validate(model, paths, scale)}
+    return {s: validate(model.at_scale(s), paths, s) for s in model.output_scales}
+
+
 def validate(model, paths: list[Path], scale: int) -> float:
     """Mean PSNR (Y, border crop = scale, 8-bit) over the held-out training images."""
     upscaler = model_upscaler(model)
@@ -255,6 +278,9 @@ def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume
     loss_fn = LOSSES[recipe["loss"]]
     out.mkdir(parents=True, exist_ok=True)
     step, elapsed, best = 0, 0.0, -math.inf
+    # a pyramid model's levels get a column each; val_psnr is their mean
+    level_scales = list(getattr(model, "output_scales", ()))
+    levels = {}
     if resume:
         extra, _ = load_checkpoint(last, model, optimizer, scheduler)
         if str(extra.get("recipe_hash")) != recipe["_hash"]:
@@ -269,7 +295,8 @@ def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume
             init_from(model, resolve_init(init), recipe.get("init_exclude", ()))
         RunGuard.write_recipe(out, recipe)
         with (out / "train.csv").open("w", newline="") as f:
-            csv.writer(f).writerow(["step", "loss", "lr", "val_psnr", "seconds"])
+            csv.writer(f).writerow(["step", "loss", "lr", "val_psnr", "seconds"]
+                                   + [f"val_psnr_x{s}" for s in level_scales])
 
     def checkpoint():
         save_checkpoint(last, model, optimizer, scheduler, step=step, elapsed=elapsed,
@@ -280,7 +307,7 @@ def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume
     with guard:
         while step < recipe["steps"] and not guard.stopped:
             x, y = data.batch(step, recipe["batch_size"])
-            loss = loss_fn(model(Tensor(x)), Tensor(y))
+            loss = training_loss(model, loss_fn, x, y)
             value = float(loss.item())
             if not math.isfinite(value):
                 raise TrainingStopped(f"train: loss became {value} at step {step + 1}; stopped,"
@@ -294,12 +321,16 @@ def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume
             guard.update(step, value)
             val = None
             if step % recipe["val_every"] == 0 or step == recipe["steps"]:
-                val = validate(model, val_paths, scale)
+                levels = validate_levels(model, val_paths, scale)
+                val = float(np.mean(list(levels.values())))  # a pyramid: the levels' mean
                 if val > best:
                     best = val
                     save_weights(model, out / "best.npz", {"step": step, "val_psnr": val,
                                                             "residual": recipe["residual"]})
-                guard.write(f"step {step}: validation PSNR {val:.3f} dB (best {best:.3f})")
+                each = "" if len(levels) == 1 else " (" + ", ".join(
+                    f"x{s} {v:.3f}" for s, v in levels.items()) + ")"
+                guard.write(f"step {step}: validation PSNR {val:.3f} dB{each} "
+                            f"(best {best:.3f})")
             if step % recipe["log_every"] == 0 or val is not None:
                 now = time.perf_counter()
                 elapsed, t0 = elapsed + now - t0, now
@@ -307,7 +338,9 @@ def train(recipe: dict, data_dir: str | Path | list, out_dir: str | Path, resume
                     csv.writer(f).writerow([step, f"{np.mean(running):.6g}",
                                             f"{optimizer.param_groups[-1]['lr']:.6g}",
                                             "" if val is None else f"{val:.4f}",
-                                            f"{elapsed:.1f}"])
+                                            f"{elapsed:.1f}"]
+                                           + ["" if val is None else f"{levels[s]:.4f}"
+                                              for s in level_scales])
                 running = []
             if step % recipe["checkpoint_every"] == 0 or val is not None:
                 elapsed, t0 = elapsed + time.perf_counter() - t0, time.perf_counter()
@@ -355,4 +388,4 @@ def _cpu_name() -> str:
 
 __all__ = ["DEFAULTS", "LOSSES", "RECIPES_DIR", "RunGuard", "TrainingStopped", "build_optimizer",
            "init_from", "load_recipe", "plot_curves", "prepare_run", "resolve_init", "train",
-           "truncate_log", "validate"]
+           "training_loss", "truncate_log", "validate", "validate_levels"]

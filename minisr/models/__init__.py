@@ -22,6 +22,7 @@ from minisr.models.edsr import EDSR
 from minisr.models.espcn import ESPCN
 from minisr.models.fsrcnn import FSRCNN
 from minisr.models.interpolate import check_alpha, interpolate
+from minisr.models.lapsrn import LapSRN
 from minisr.models.srcnn import SRCNN
 from minisr.nn import Module, load_weights
 from minisr.nn.serialization import load_npz
@@ -40,12 +41,21 @@ _REGISTRY: dict[str, Callable[[int], Module]] = {
     # ESRGAN-style x4: the EDSR-small generator trained with a GAN loss; its PSNR twin
     # (``twin``) is named in the manifest.
     "edsr-small-gan": partial(EDSR, num_features=32, num_blocks=8),
+    # progressive x2 steps; one set of weights serves x2, x4 and x8
+    "lapsrn": partial(LapSRN, num_features=32, depth=10),
 }
+# the scales a model is built for, where not SCALES
+_MODEL_SCALES: dict[str, tuple[int, ...]] = {"lapsrn": (2, 4, 8)}
 
 
 def names() -> list[str]:
     """Every model name ``get`` accepts."""
     return list(_REGISTRY)
+
+
+def scales(name: str) -> tuple[int, ...]:
+    """The scale factors ``get(name, scale)`` accepts (2, 3, 4; LapSRN 2, 4, 8)."""
+    return _MODEL_SCALES.get(name, SCALES)
 
 
 def get(name: str, scale: int, residual: bool = False) -> Module:
@@ -55,8 +65,8 @@ def get(name: str, scale: int, residual: bool = False) -> Module:
     """
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; models: {', '.join(names())}")
-    if scale not in SCALES:
-        raise ValueError(f"model {name}: scale must be one of {SCALES}, got {scale!r}")
+    if scale not in scales(name):
+        raise ValueError(f"model {name}: scale must be one of {scales(name)}, got {scale!r}")
     model = _REGISTRY[name](scale=scale, residual=bool(residual))
     model.name = name
     return model
@@ -121,6 +131,6 @@ def load_file(name: str, scale: int, path: str | Path) -> Module:
     return model.eval()
 
 
-__all__ = ["EDSR", "ESPCN", "FSRCNN", "SRCNN", "SCALES", "WEIGHTS_DIR", "get", "interpolate",
-           "load_file", "load_interpolated", "load_pretrained", "manifest", "names",
-           "pretrained", "twin", "weights_path"]
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "LapSRN", "SCALES", "SRCNN", "WEIGHTS_DIR", "get",
+           "interpolate", "load_file", "load_interpolated", "load_pretrained", "manifest",
+           "names", "pretrained", "scales", "twin", "weights_path"]

@@ -32,8 +32,7 @@ def test_espcn_parameters_with_biases(scale, count):
     assert M.get("espcn", scale).num_parameters() == count
 
 
-@pytest.mark.parametrize("name", M.names())
-@pytest.mark.parametrize("scale", M.SCALES)
+@pytest.mark.parametrize("name, scale", [(n, s) for n in M.names() for s in M.scales(n)])
 def test_output_shape_at_every_scale(name, scale, rng):
     model = M.get(name, scale)
     x = _input(model, rng, side=9, batch=2)
@@ -48,16 +47,24 @@ def test_output_shape_at_every_scale(name, scale, rng):
 def test_receptive_radius_bounds_the_impulse_response(name, rng):
     # Change one input pixel in the middle; outputs farther than the radius (in input
     # pixels, times the scale for post-upsampling models) must not move.
-    model = M.get(name, 3)
-    x = _input(model, rng, side=41 if not model.pre_upsampled else 14)
+    model = M.get(name, 3 if 3 in M.scales(name) else 4).to(np.float64)
+    x = _input(model, rng, side=41 if not model.pre_upsampled else 14).astype(np.float64)
     c, h = x.shape[1], x.shape[2]
     x2 = x.copy()
     x2[0, :, h // 2, h // 2] += 0.5
     d = np.abs(model(Tensor(x2)).data - model(Tensor(x)).data).max(axis=(0, 1))
     f = 1 if model.pre_upsampled else model.scale
-    rows, cols = np.nonzero(d > 0)
+    # float64, and > 1e-12 rather than > 0: a Winograd tile's transforms spread rounding
+    # over its whole output tile, a pixel or two past the exact dependency (in float32,
+    # ~1e-7, 3 px for LapSRN's 41x41 3x3 convs); in float64 that is ~1e-16
+    rows, cols = np.nonzero(d > 1e-12)
     reach = max(np.abs(rows // f - h // 2).max(), np.abs(cols // f - h // 2).max())
     assert 0 < reach <= model.receptive_radius
+    if name == "lapsrn":
+        # at init its image branch is bilinear and the residual branch adds ~1e-7, falling
+        # to 1e-14 four pixels short of the radius (x4, float64; measured): tightness is
+        # not observable there, only the bound
+        return
     assert reach >= model.receptive_radius - 2  # the radius is not a loose guess
 
 
@@ -108,7 +115,7 @@ def test_overfits_one_small_batch(name, steps, lr, rng):
     assert first / loss.item() >= 100
 
 
-@pytest.mark.parametrize("name", M.names())
+@pytest.mark.parametrize("name", [n for n in M.names() if n != "lapsrn"])
 def test_residual_adds_the_bicubic_upscale_and_keeps_the_weights(name, rng):
     from minisr.image.resize import resize
     plain = M.get(name, 3)
