@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuild every shipped weight file from its recipe, in dependency order (FSRCNN x2/x4
-# start from the shipped x3, EDSR-small x2 from its own first stage and x3/x4 from the
+# start from the shipped x3, EDSR-small x2 from its own two T91 stages and x3/x4 from the
 # shipped x2, the EDSR-small GAN x4 from the shipped EDSR-small x4), then ship each run.
 # Each recipe names its training folders ("data": T91, BSDS200 under DATASETS_DIR, or
 # both joined by "+": T91+BSDS200, the 291 set).
@@ -25,7 +25,8 @@ print(r(sys.argv[1])['data'].replace('+', ' '))" "$recipe"); do
 }
 for r in espcn_x2 espcn_x3 espcn_x4 srcnn_x3 fsrcnn_x3 fsrcnn_s_x3; do run $r; done
 for r in fsrcnn_x2 fsrcnn_x4; do run $r; done          # init: fsrcnn-x3
-run edsr_small_x2_stage1 noship                    # 24-px patches, from scratch
-run edsr_small_x2                                  # 48-px patches, init: stage 1
+run edsr_small_x2_stage1 noship                    # 24-px patches, from scratch, T91
+run edsr_small_x2_stage2                           # 48-px patches, init: stage 1, T91
+run edsr_small_x2                                  # 291 images, init: edsr-small-x2 (stage 2)
 for r in edsr_small_x3 edsr_small_x4; do run $r; done  # init: edsr-small-x2
 run edsr_small_gan_x4                              # BSDS200, init: edsr-small-x4
