@@ -7,6 +7,7 @@ receptive radius, so tiled and untiled results agree to float tolerance.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -79,6 +80,17 @@ def tile_margin(model) -> int:
     return -(-r // model.scale) + 3 if model.pre_upsampled else max(r, 3)
 
 
+def tile_boxes(h: int, w: int, tile: int, margin: int):
+    """Each tile of an h x w image: ((t0, t1, l0, l1) the grown block, (top, bottom, left,
+    right) its core), row by row. The block is the core grown by ``margin`` pixels on
+    every side, less at the image border."""
+    for top in range(0, h, tile):
+        for left in range(0, w, tile):
+            t0, l0 = max(top - margin, 0), max(left - margin, 0)
+            t1, l1 = min(top + tile + margin, h), min(left + tile + margin, w)
+            yield (t0, t1, l0, l1), (top, min(top + tile, h), left, min(left + tile, w))
+
+
 def tiled(fn, lr: np.ndarray, scale: int, tile: int | None, margin: int, out=None,
           convert=None):
     """Apply ``fn`` ((h, w, C) -> (s h, s w, C')) tile by tile and assemble the result.
@@ -96,16 +108,88 @@ def tiled(fn, lr: np.ndarray, scale: int, tile: int | None, margin: int, out=Non
         out[...] = convert(y) if convert else y
         return out
     s = scale
-    for top in range(0, h, tile):
-        for left in range(0, w, tile):
-            t0, l0 = max(top - margin, 0), max(left - margin, 0)
-            t1, l1 = min(top + tile + margin, h), min(left + tile + margin, w)
-            y = fn(np.ascontiguousarray(lr[t0:t1, l0:l1]))
-            if out is None:
-                out = np.empty((h * s, w * s, y.shape[-1]), y.dtype)
-            bottom, right = min(top + tile, h), min(left + tile, w)
-            core = y[(top - t0) * s:(bottom - t0) * s, (left - l0) * s:(right - l0) * s]
-            out[top * s:bottom * s, left * s:right * s] = convert(core) if convert else core
+    for (t0, t1, l0, l1), (top, bottom, left, right) in tile_boxes(h, w, tile, margin):
+        y = fn(np.ascontiguousarray(lr[t0:t1, l0:l1]))
+        if out is None:
+            out = np.empty((h * s, w * s, y.shape[-1]), y.dtype)
+        core = y[(top - t0) * s:(bottom - t0) * s, (left - l0) * s:(right - l0) * s]
+        out[top * s:bottom * s, left * s:right * s] = convert(core) if convert else core
+    return out
+
+
+class _Collected(Exception):
+    """Raised by a global pool's collector: the rest of the forward pass is not needed."""
+
+
+def global_pools(model) -> list:
+    """The layers of ``model`` that pool over the whole image (``global_pool = True``,
+    e.g. RCAN's channel attention), in forward order."""
+    return [m for _, m in model.named_modules() if getattr(m, "global_pool", False)]
+
+
+@contextmanager
+def fixed_global_pools(model, lr: np.ndarray, tile: int, margin: int):
+    """Within the block, every global pool of ``model`` uses the weights of the whole of
+    ``lr``, measured tile by tile: for each pool in order (the later ones see the earlier
+    ones' fixed weights), each tile runs up to that pool, which adds its core's feature
+    sums (the margin makes the core's features exact); the image mean then gives the
+    weights. So a tiled pass equals the untiled one, at the cost of one partial pass per
+    pool. The pooled features must be at the LR size (they are in RCAN's body)."""
+    pools = global_pools(model)
+    h, w = lr.shape[:2]
+    try:
+        for pool in pools:
+            total = [None]
+            for (t0, t1, l0, l1), (top, bottom, left, right) in tile_boxes(h, w, tile, margin):
+                def collect(x, t0=t0, l0=l0, box=(top, bottom, left, right), t=(t1, l1)):
+                    if x.shape[2:] != (t[0] - t0, t[1] - l0):
+                        raise ValueError("tiling: a global pool must see LR-sized features, "
+                                         f"got {x.shape[2:]} for a {t[0] - t0}x{t[1] - l0} tile")
+                    core = x.data[:, :, box[0] - t0:box[1] - t0, box[2] - l0:box[3] - l0]
+                    part = core.astype(np.float64).sum(axis=(2, 3))
+                    total[0] = part if total[0] is None else total[0] + part
+                    raise _Collected
+                pool._collect = collect
+                try:
+                    sr_image(model, np.ascontiguousarray(lr[t0:t1, l0:l1]))
+                except _Collected:
+                    pass
+            pool._collect = None
+            dtype = model.parameters()[0].dtype
+            mean = (total[0] / (h * w)).astype(dtype)[:, :, None, None]
+            with no_grad():
+                pool._fixed = pool.weights_of_mean(Tensor(mean, dtype=dtype))
+        yield
+    finally:
+        for pool in pools:
+            pool._collect, pool._fixed = None, None
+
+
+def tiled_sr(model, lr: np.ndarray, tile: int | None, ensemble: bool = False, out=None,
+             convert=None):
+    """``sr_image(model, lr)`` (the x8 self-ensemble if ``ensemble``) tile by tile, equal
+    to the untiled result. A model with global pools first fixes their weights from the
+    whole image (``fixed_global_pools``), once per ensemble transform; its result is
+    assembled in float before ``out``, so the output, not the tile, bounds its memory."""
+    margin, h, w = tile_margin(model), lr.shape[0], lr.shape[1]
+
+    def one(t):
+        return sr_image(model, t)
+
+    def fn(t):
+        return self_ensemble_avg(one, t) if ensemble else one(t)
+    if not global_pools(model) or not tile or (h <= tile and w <= tile):
+        return tiled(fn, lr, model.scale, tile, margin, out=out, convert=convert)
+    acc = None
+    for k in range(8) if ensemble else [0]:
+        t = np.ascontiguousarray(dihedral(lr, k))
+        with fixed_global_pools(model, t, tile, margin):
+            y = dihedral(tiled(one, t, model.scale, tile, margin), k, inverse=True)
+        acc = y.astype(np.float64) if acc is None else acc + y
+    y = (acc / 8).astype(np.float32) if ensemble else acc
+    if out is None:
+        return y
+    out[...] = convert(y) if convert else y
     return out
 
 
@@ -121,10 +205,7 @@ def upscale_with_model(model, lr: np.ndarray, tile: int | None = None,
     if squeeze:
         img = img[..., None]
 
-    def fn(t):
-        return self_ensemble_avg(lambda u: sr_image(model, u), t) if ensemble else \
-            sr_image(model, t)
-    out = tiled(fn, img, model.scale, tile, tile_margin(model)).astype(np.float32)
+    out = tiled_sr(model, img, tile, ensemble).astype(np.float32)
     return out[..., 0] if squeeze else out
 
 
@@ -337,17 +418,10 @@ def upscale(img, scale=3, model="espcn", tile: int | None = None,
     squeeze = x.ndim == 2
     x3 = x[..., None] if squeeze else x
 
-    def fn(t):
-        return self_ensemble_fn(t) if self_ensemble else sr_image(net, t)
-
-    def self_ensemble_fn(t):
-        return self_ensemble_avg(lambda u: sr_image(net, u), t)
-
     tile = DEFAULT_TILE if tile is None else int(tile)
     c = x3.shape[-1]
     out = np.empty((h * net.scale, w * net.scale, c), dtype)
-    tiled(fn, x3, net.scale, tile, tile_margin(net), out=out,
-          convert=lambda t: _to_dtype(t, dtype))
+    tiled_sr(net, x3, tile, self_ensemble, out=out, convert=lambda t: _to_dtype(t, dtype))
     return out[..., 0] if squeeze else out
 
 
@@ -361,6 +435,7 @@ def _to_dtype(y: np.ndarray, dtype) -> np.ndarray:
 
 
 __all__ = ["DEFAULT_TILE", "INTERPOLATIONS", "MAX_INTERPOLATION_SCALE", "MAX_OUTPUT_PIXELS",
-           "as_float_image", "check_interpolation", "dihedral", "model_upscaler", "multiply_adds",
-           "resolve_model", "self_ensemble_avg", "sr_image", "tile_margin", "tiled",
+           "as_float_image", "check_interpolation", "dihedral", "fixed_global_pools",
+           "global_pools", "model_upscaler", "multiply_adds", "resolve_model",
+           "self_ensemble_avg", "sr_image", "tile_boxes", "tile_margin", "tiled", "tiled_sr",
            "upscale", "upscale_with_model"]

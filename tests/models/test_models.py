@@ -96,7 +96,8 @@ def test_registry_errors_name_what_exists():
 
 @pytest.mark.parametrize("name, steps, lr", [
     ("srcnn", 400, 3e-3), ("srcnn-955", 700, 3e-3), ("fsrcnn", 300, 3e-3),
-    ("fsrcnn-s", 400, 3e-3), ("espcn", 300, 3e-3), ("edsr-small", 250, 1e-3)])
+    ("fsrcnn-s", 400, 3e-3), ("espcn", 300, 3e-3), ("edsr-small", 250, 1e-3),
+    ("rcan-small", 250, 1e-3), ("lapsrn", 300, 1e-3)])
 def test_overfits_one_small_batch(name, steps, lr, rng):
     # Random targets: nothing to learn but the batch itself. Measured on the first run:
     # loss fell 78x (srcnn-955 after 300 steps) to 5e6x (fsrcnn).
