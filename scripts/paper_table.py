@@ -28,7 +28,7 @@ def measure(datasets: Path, ensemble: bool = False):
     """[(name, scale, {bench: (psnr, ssim)}, params, gmacs)] for bicubic and every shipped
     model, in manifest order."""
     rows = []
-    for scale in models.SCALES:
+    for scale in sorted(set(models.SCALES) | {s for _, s in models.pretrained()}):  # LapSRN: x8
         means = {b: evaluate_folder(datasets / b, scale)[1] for b in BENCHES}
         rows.append(("bicubic", scale, {b: (m.psnr, m.ssim) for b, m in means.items()},
                      None, None))
