@@ -24,6 +24,7 @@ from minisr.models.fsrcnn import FSRCNN
 from minisr.models.interpolate import check_alpha, interpolate
 from minisr.models.lapsrn import LapSRN
 from minisr.models.rcan import RCAN
+from minisr.models.srlut import SRLUTNet
 from minisr.models.srcnn import SRCNN
 from minisr.nn import Module, load_weights
 from minisr.nn.serialization import load_npz
@@ -46,6 +47,8 @@ _REGISTRY: dict[str, Callable[[int], Module]] = {
     "lapsrn": partial(LapSRN, num_features=32, depth=10),
     # channel attention at EDSR-small's cost (fewer multiply-adds, see rcan.py)
     "rcan-small": partial(RCAN, num_features=30, num_groups=2, num_blocks=4, squeeze_factor=6),
+    # SR-LUT-S's network, trained with its rotation ensemble, before it becomes a table
+    "sr-lut-net": SRLUTNet,
 }
 # the scales a model is built for, where not SCALES
 _MODEL_SCALES: dict[str, tuple[int, ...]] = {"lapsrn": (2, 4, 8)}
@@ -134,6 +137,6 @@ def load_file(name: str, scale: int, path: str | Path) -> Module:
     return model.eval()
 
 
-__all__ = ["EDSR", "ESPCN", "FSRCNN", "LapSRN", "RCAN", "SCALES", "SRCNN", "WEIGHTS_DIR", "get",
-           "interpolate", "load_file", "load_interpolated", "load_pretrained", "manifest",
+__all__ = ["EDSR", "ESPCN", "FSRCNN", "LapSRN", "RCAN", "SCALES", "SRCNN", "SRLUTNet",
+           "WEIGHTS_DIR", "get", "interpolate", "load_file", "load_interpolated", "load_pretrained", "manifest",
            "names", "pretrained", "scales", "twin", "weights_path"]
