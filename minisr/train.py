@@ -21,7 +21,7 @@ import numpy as np
 
 from minisr import models
 from minisr.autograd import Tensor
-from minisr.data.dataset import PatchDataset, list_images, split
+from minisr.data.dataset import PatchDataset, list_images, pyramid_targets, split
 from minisr.evaluate import evaluate_image
 from minisr.image import color
 from minisr.image.io import imread
@@ -119,10 +119,9 @@ def init_from(model, path: str | Path, exclude=()) -> list[str]:
 def training_loss(model, loss_fn, x: np.ndarray, y: np.ndarray) -> Tensor:
     """The recipe's loss of one batch. A pyramid model (LapSRN: ``model.pyramid`` gives
     every level's image) is supervised at every level, against the HR patch downscaled
-    to that level's size (``lapsrn.pyramid_targets``), the levels' losses summed."""
+    to that level's size (``data.pyramid_targets``), the levels' losses summed."""
     if not hasattr(model, "pyramid"):
         return loss_fn(model(Tensor(x)), Tensor(y))
-    from minisr.models.lapsrn import pyramid_targets
     outs = model.pyramid(Tensor(x))
     total = None
     for out, target in zip(outs, pyramid_targets(y, len(outs))):

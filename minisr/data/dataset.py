@@ -169,5 +169,20 @@ def _transform(a: np.ndarray, flip: int, rot: int) -> np.ndarray:
     return np.rot90(a, rot, axes=(1, 2))
 
 
-__all__ = ["FSRCNN_DOWNSCALES", "PatchDataset", "list_images", "lr_hr_pair", "split",
-           "to_network"]
+def pyramid_targets(hr: np.ndarray, levels: int) -> list[np.ndarray]:
+    """Each level's ground truth for an HR batch (N, C, H, W) at ``2 ** levels`` times the
+    LR size: the HR patch downscaled by 2 ** (levels - l) with MATLAB's bicubic (as LapSRN
+    makes them), for l = 1 .. levels; the last is ``hr`` itself."""
+    N, C, H, W = hr.shape
+    stack = hr.reshape(N * C, H, W).transpose(1, 2, 0)
+    out = []
+    for level in range(1, levels):
+        f = 2 ** (levels - level)
+        small = resize(stack, 1.0 / f)
+        out.append(np.ascontiguousarray(small.transpose(2, 0, 1).reshape(N, C, H // f, W // f),
+                                        dtype=hr.dtype))
+    return out + [hr]
+
+
+__all__ = ["FSRCNN_DOWNSCALES", "PatchDataset", "list_images", "lr_hr_pair", "pyramid_targets",
+           "split", "to_network"]

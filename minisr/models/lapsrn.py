@@ -14,7 +14,6 @@ import math
 import numpy as np
 
 from minisr.autograd import Tensor
-from minisr.image.resize import resize
 from minisr.nn import Conv2d, ConvTranspose2d, LeakyReLU, Module, Parameter, Sequential
 
 LEVEL_SCALES = (2, 4, 8)
@@ -157,21 +156,6 @@ class LapSRN(Module):
         return view
 
 
-def pyramid_targets(hr: np.ndarray, levels: int) -> list[np.ndarray]:
-    """Each level's ground truth for an HR batch (N, C, H, W) at ``2 ** levels`` times the
-    LR size: the HR patch downscaled by 2 ** (levels - l) with MATLAB's bicubic (as LapSRN
-    makes them), for l = 1 .. levels; the last is ``hr`` itself."""
-    N, C, H, W = hr.shape
-    stack = hr.reshape(N * C, H, W).transpose(1, 2, 0)
-    out = []
-    for level in range(1, levels):
-        f = 2 ** (levels - level)
-        small = resize(stack, 1.0 / f)
-        out.append(np.ascontiguousarray(small.transpose(2, 0, 1).reshape(N, C, H // f, W // f),
-                                        dtype=hr.dtype))
-    return out + [hr]
-
-
 def bilinear_kernel(k: int) -> np.ndarray:
     """The k x k bilinear upsampling filter (k = 2 x stride), e.g. k = 4: the outer product
     of [1, 3, 3, 1] / 4: as a stride-2 transposed conv with padding 1 it interpolates
@@ -183,4 +167,4 @@ def bilinear_kernel(k: int) -> np.ndarray:
     return np.outer(t, t).astype(np.float32)
 
 
-__all__ = ["LEVEL_SCALES", "LapSRN", "LapSRNLevel", "bilinear_kernel", "pyramid_targets"]
+__all__ = ["LEVEL_SCALES", "LapSRN", "LapSRNLevel", "bilinear_kernel"]

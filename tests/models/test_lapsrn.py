@@ -7,7 +7,8 @@ import minisr.models as M
 import minisr.train as T
 from minisr.autograd import Tensor
 from minisr.image.resize import resize
-from minisr.models.lapsrn import LapSRN, bilinear_kernel, pyramid_targets
+from minisr.data.dataset import pyramid_targets
+from minisr.models.lapsrn import LapSRN, bilinear_kernel
 from minisr.nn import charbonnier_loss
 
 
