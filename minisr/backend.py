@@ -22,7 +22,8 @@ __all__ = ["KERNEL_MODULES", "IMPLS", "DEVICES", "get_backend", "primitive_names
            "cuda_available", "to_device"]
 
 KERNEL_MODULES = ("conv2d", "conv_transpose2d", "pixel_shuffle", "activation",
-                  "elementwise", "reduce", "shape", "matmul", "optim", "resize", "norm")
+                  "elementwise", "reduce", "shape", "matmul", "optim", "resize", "norm", "pool",
+                  "upsample")
 IMPLS = ("ref", "cpu", "cuda")
 DEVICES = ("cpu", "cuda")
 

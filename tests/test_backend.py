@@ -10,7 +10,8 @@ def test_all_backends_expose_the_same_primitives():
     for must in ("conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
                  "conv_transpose2d_forward", "pixel_shuffle", "pixel_unshuffle",
                  "relu_forward", "prelu_backward", "sgd_step", "adam_step", "sum_to_shape",
-                 "resize_axis"):
+                 "resize_axis", "max_pool2d_forward", "max_pool2d_backward",
+                 "upsample_bilinear2d_forward", "upsample_bilinear2d_backward"):
         assert must in names[0]
 
 

@@ -3,9 +3,11 @@ default (``conftest.py`` sets NUMBA_ENABLE_CUDASIM=1; export =0 on a GPU).
 
 Every case of ``cases.py`` runs forward and backward through autograd on 'cuda' and on
 'cpu' in float32, so each CUDA primitive meets its CPU twin in both passes. New device
-arrays are NaN-filled (``_launch.POISON``), so an output element a kernel forgets to write
-shows up. The tiled conv2d forward is checked against the simple one; a tiny ESPCN-like net
-trains to the CPU's loss sequence. Skips when numba-cuda is missing or finds no device.
+arrays are NaN-filled (-1 if integer: ``_launch.POISON``), so an output element a kernel
+forgets to write shows up. The tiled conv2d forward is checked against the simple one; max
+pooling's ties and overlapping windows and the bilinear resize's adjoint tables are checked
+directly; a tiny ESPCN-like net trains to the CPU's loss sequence. Skips when numba-cuda is
+missing or finds no device.
 """
 import numpy as np
 import pytest
@@ -156,3 +158,38 @@ def test_tiled_forward_only_where_the_output_fills_a_tile():
     assert not _tiled_applies(x(64, 64), w3, 2, 1, 1)              # stride 2
     assert not _tiled_applies(x(64, 64, np.float64), w3, 1, 1, 1)  # float64
     assert not _tiled_applies(x(64, 64), np.zeros((4, 2, 11, 11), np.float32), 1, 5, 1)
+
+
+@pytest.mark.parametrize("k, s, p", [((7, 7), (3, 3), (0, 0)), ((3, 2), (1, 2), (1, 1))])
+def test_max_pool2d_ties_and_overlaps_match_cpu_bit_for_bit(k, s, p, poisoned):
+    # values in {0, 1, 2}: many ties, decided alike (first in row-major order); the gather
+    # adds overlapping windows in the CPU scatter's order, so dx is equal bit for bit.
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (1, 2, 13, 11)).astype(np.float32)
+    cuda_t, cpu_t = backend.get_backend("cuda"), backend.get_backend("cpu")
+    y, idx = cpu_t.max_pool2d_forward(x, k, s, p)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx = cpu_t.max_pool2d_backward(dy, idx, x.shape, k, s, p)
+    y_d, idx_d = cuda_t.max_pool2d_forward(backend.to_device(x, "cuda"), k, s, p)
+    dx_d = cuda_t.max_pool2d_backward(backend.to_device(dy, "cuda"), idx_d, x.shape, k, s, p)
+    np.testing.assert_array_equal(y_d.copy_to_host(), y)
+    np.testing.assert_array_equal(idx_d.copy_to_host(), idx)
+    np.testing.assert_array_equal(dx_d.copy_to_host(), dx)
+
+
+@pytest.mark.parametrize("in_hw, size, scales", [((9, 10), (3, 4), (None, None)),
+                                                 ((3, 4), (8, 4), (None, None)),
+                                                 ((5, 4), (7, 10), (1.5, 2.5))])
+def test_upsample_bilinear2d_matches_cpu(in_hw, size, scales, poisoned):
+    # a downscale by 3 leaves input rows that no output reads (their adjoint rows are zero
+    # padding); an unchanged axis is a copy; a given scale factor sets the ratio.
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2) + in_hw).astype(np.float32)
+    dy = rng.standard_normal((2, 2) + size).astype(np.float32)
+    cuda_t, cpu_t = backend.get_backend("cuda"), backend.get_backend("cpu")
+    y = cuda_t.upsample_bilinear2d_forward(backend.to_device(x, "cuda"), size, scales)
+    dx = cuda_t.upsample_bilinear2d_backward(backend.to_device(dy, "cuda"), in_hw, scales)
+    np.testing.assert_allclose(y.copy_to_host(), cpu_t.upsample_bilinear2d_forward(
+        x, size, scales), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dx.copy_to_host(), cpu_t.upsample_bilinear2d_backward(
+        dy, in_hw, scales), rtol=1e-5, atol=1e-6)

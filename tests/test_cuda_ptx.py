@@ -31,7 +31,7 @@ SCRIPT = textwrap.dedent(r'''
     _dispatcher.get_current_device = lambda: _NoGpu
     f, i, b, d = t.float32, t.int64, t.boolean, t.float64
     f1, i1, d1, f4 = f[::1], i[::1], d[::1], f[:, :, :, ::1]
-    f2, i2, f3 = f[:, ::1], i[:, ::1], f[:, :, ::1]
+    f2, i2, f3, i4 = f[:, ::1], i[:, ::1], f[:, :, ::1], i[:, :, :, ::1]
     T = t.UniTuple(i, 6)
     SIGS = {
         "elementwise": {"_binary_forward_kernel": (i, f1, T, f1, T, f1, T),
@@ -66,6 +66,10 @@ SCRIPT = textwrap.dedent(r'''
                  "_batch_norm_backward_reduce_kernel": (f1, f1, f1, f1, i, i, f1, f1),
                  "_batch_norm_backward_input_kernel": (f1,) * 7 + (i, i, b, f1)},
         "resize": {"_resize_axis_kernel": (f3, f2, i2, f3)},
+        "pool": {"_max_pool2d_forward_kernel": (f4,) + (i,) * 6 + (f4, i4),
+                 "_max_pool2d_backward_kernel": (f4, i4) + (i,) * 6 + (f4,)},
+        "upsample": {"_upsample_bilinear2d_forward_kernel": (f4, f2, i2, f2, i2, f4),
+                     "_upsample_bilinear2d_backward_kernel": (f4, f2, i2, f2, i2, f4)},
         "conv2d": {"_conv2d_forward_kernel": (f4, f4, f1, b) + (i,) * 8 + (f1, f4),
                    "_conv2d_forward_tiled_kernel": (f4, f4, f1, b, i, i, i, i, f1, f4),
                    "_conv2d_backward_input_kernel": (f4, f4) + (i,) * 7 + (f4,),

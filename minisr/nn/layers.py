@@ -1,4 +1,5 @@
-"""Layers: Conv2d, ConvTranspose2d, PixelShuffle, activations, and EDSR's ResidualBlock.
+"""Layers: Conv2d, ConvTranspose2d, PixelShuffle, MaxPool2d, Upsample, activations, and
+EDSR's ResidualBlock.
 
 Each layer owns its Parameters and calls one op from ``ops/``; argument names and
 defaults follow PyTorch's so a reader can compare. Weights start from PyTorch's default
@@ -114,6 +115,51 @@ class PixelUnshuffle(Module):
         return F.pixel_unshuffle(x, self.downscale_factor)
 
 
+class MaxPool2d(Module):
+    """Max pooling, as ``torch.nn.MaxPool2d`` (RLFN's attention uses kernel 7, stride 3).
+    Arguments are checked when the layer is called, as in torch: ``F.max_pool2d``.
+
+    Shape:
+        x: (N, C, H, W)    y: (N, C, OH, OW),  OH = (H + 2 * padding - KH) // stride + 1
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}")
+
+
+class Upsample(Module):
+    """Bilinear resizing to ``size`` or by ``scale_factor``, as ``torch.nn.Upsample`` with
+    mode='bilinear' (the only mode here, hence the default; torch's is 'nearest').
+    Arguments are checked when the layer is called, as in torch: ``F.interpolate``.
+
+    Shape:
+        x: (N, C, H, W)    y: (N, C, OH, OW), (OH, OW) = size or floor((H, W) * scale_factor)
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "bilinear",
+                 align_corners: bool | None = False):
+        self.size, self.scale_factor = size, scale_factor
+        self.mode, self.align_corners = mode, align_corners
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else \
+            f"scale_factor={self.scale_factor}"
+        return f"{what}, mode={self.mode!r}"
+
+
 class ReLU(Module):
     """max(x, 0)."""
 
@@ -198,5 +244,6 @@ class ResidualBlock(Module):
         return f"res_scale={self.res_scale}"
 
 
-__all__ = ["Conv2d", "ConvTranspose2d", "Identity", "LeakyReLU", "PReLU", "PixelShuffle",
-           "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid", "Tanh"]
+__all__ = ["Conv2d", "ConvTranspose2d", "Identity", "LeakyReLU", "MaxPool2d", "PReLU",
+           "PixelShuffle", "PixelUnshuffle", "ReLU", "ResidualBlock", "Sequential", "Sigmoid",
+           "Tanh", "Upsample"]

@@ -5,12 +5,14 @@ from minisr.ops.conv import conv2d, conv2d_act, conv_transpose2d
 from minisr.ops.linalg import linear, matmul
 from minisr.ops.norm import batch_norm
 from minisr.ops.pixel_shuffle import pixel_shuffle, pixel_unshuffle
+from minisr.ops.pool import max_pool2d
 from minisr.ops.reduce import adaptive_avg_pool2d, mean, sum
 from minisr.ops.resize import upsample_bicubic
 from minisr.ops.shape import concat, getitem, pad, reshape, transpose_last
+from minisr.ops.upsample import interpolate
 
 __all__ = ["abs", "adaptive_avg_pool2d", "add", "batch_norm", "concat", "conv2d", "conv2d_act",
-           "conv_transpose2d", "div", "getitem", "leaky_relu", "linear", "matmul", "mean", "mul",
-           "neg", "pad", "pixel_shuffle", "pixel_unshuffle", "pow", "prelu", "relu", "reshape",
-           "sigmoid", "softplus", "sqrt", "sub", "sum", "tanh", "transpose_last",
-           "upsample_bicubic"]
+           "conv_transpose2d", "div", "getitem", "interpolate", "leaky_relu", "linear", "matmul",
+           "max_pool2d", "mean", "mul", "neg", "pad", "pixel_shuffle", "pixel_unshuffle", "pow",
+           "prelu", "relu", "reshape", "sigmoid", "softplus", "sqrt", "sub", "sum", "tanh",
+           "transpose_last", "upsample_bicubic"]

@@ -33,8 +33,10 @@ def grid_1d(n: int) -> tuple[int, int]:
 
 def empty(shape, dtype):
     """A new device array (uninitialised: every kernel writes all of its outputs)."""
-    if POISON:
-        return cuda.to_device(np.full(tuple(shape), np.nan, dtype=np.dtype(dtype)))
+    if POISON:  # NaN, or -1 in an integer array (max_pool2d's argmax indices)
+        dtype = np.dtype(dtype)
+        fill = np.nan if dtype.kind == "f" else -1
+        return cuda.to_device(np.full(tuple(shape), fill, dtype=dtype))
     return cuda.device_array(tuple(shape), dtype=np.dtype(dtype))
 
 
